@@ -1,0 +1,39 @@
+# Two commands: `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# torch is optional; its CPU build (2.13.0) is what a plain pip install picks from local disk here
+STAMP_DEMO := $(VENV)/.demo-installed
+STAMP_DEV := $(VENV)/.dev-installed
+
+.PHONY: demo demo-quick test lint bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(STAMP_DEMO): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e ".[demo]"
+	touch $@
+
+$(STAMP_DEV): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e ".[dev,demo]"
+	touch $@
+
+demo: $(STAMP_DEMO)
+	$(VENV)/bin/scanwise demo
+
+demo-quick: $(STAMP_DEMO)
+	$(VENV)/bin/scanwise demo --quick
+
+test: $(STAMP_DEV)
+	$(VENV)/bin/ruff check src tests benchmarks examples
+	$(PY) -m pytest -n 2 -q
+
+bench: $(STAMP_DEV)
+	$(PY) -m pip install -q -e ".[bench]"
+	$(PY) benchmarks/bench_core.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .hypothesis
+	find . -name __pycache__ -prune -exec rm -rf {} +

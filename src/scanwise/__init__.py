@@ -1,0 +1,12 @@
+"""scanwise: fast scans (cumulative sums and products, discounted sums, log-space scans
+and first-order linear recurrences) at memory-bandwidth speed.
+
+Importing scanwise compiles nothing: kernels are compiled on first use and cached.
+"""
+
+from __future__ import annotations
+
+from .scans import cumprod, cumsum, discounted_cumsum, linear_recurrence, logcumsumexp
+
+__all__ = ["cumsum", "cumprod", "logcumsumexp", "linear_recurrence", "discounted_cumsum"]
+__version__ = "0.1.0"

@@ -1,0 +1,38 @@
+"""The carry law: how two steps of ``h -> a * h + b`` compose.
+
+Applying ``(a1, b1)`` and then ``(a2, b2)`` is the single affine map
+
+    (a1, b1) then (a2, b2)  ==  (a2 * a1,  a2 * b1 + b2)
+
+(Blelloch 1993, "Prefix sums and their applications", section 1.4.1).  The law is
+associative, which is what lets a long series be cut anywhere: threads over time chunks
+(:func:`scanwise._kernels.linear.linear_scan_chunked`), streaming calls that pass the
+final state on through ``initial=``, and Dask chunks.  It is written once, here, and
+jitted so that kernels inline it; it is also callable from Python.
+
+A *restart* (the first step of a series, or a ``reset``) replaces the incoming state
+instead of scaling it.  Writing it as ``a = 0`` would be wrong in floating point
+(``0 * inf`` and ``0 * nan`` are NaN, so a NaN before a reset would leak through it),
+so a map carries a restart flag ``r``: ``(r, a, b)`` means ``h -> b`` if ``r`` else
+``h -> a * h + b``.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+
+@njit(inline="always", cache=True)
+def compose(r1, a1, b1, r2, a2, b2):  # pragma: no cover - inlined by numba
+    """Return ``(r, A, B)``: the map "``(r1, a1, b1)`` then ``(r2, a2, b2)``"."""
+    if r2:
+        return True, a2, b2
+    return r1, a2 * a1, a2 * b1 + b2
+
+
+@njit(inline="always", cache=True)
+def apply(r, a, b, h):  # pragma: no cover - inlined by numba
+    """Apply the map ``(r, a, b)`` to the state ``h``."""
+    if r:
+        return b
+    return a * h + b

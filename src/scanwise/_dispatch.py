@@ -1,0 +1,158 @@
+"""Run a validated scan: cast operands, guard aliasing, lay out, call the kernels.
+
+Called by the public API (:mod:`scanwise.scans`) once every argument is checked; this
+module computes nothing itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _layout
+
+# dtypes the kernels are compiled for; everything else is computed in one of these
+_COMPUTE = {
+    "b": np.dtype(np.int64),
+    "i": np.dtype(np.int64),
+    "u": np.dtype(np.uint64),
+}
+
+
+def compute_dtype(result: np.dtype) -> np.dtype:
+    """The kernel dtype used to produce ``result`` (``float16`` is computed in float32)."""
+    if result.kind in _COMPUTE:
+        return _COMPUTE[result.kind]
+    if result == np.float16:
+        return np.dtype(np.float32)
+    if result in (np.float32, np.float64, np.complex64, np.complex128):
+        return result
+    raise TypeError(f"dtype {result} is not supported (use float32/float64 or complex)")
+
+
+def _same_view(x: np.ndarray, y: np.ndarray) -> bool:
+    return (
+        x.shape == y.shape
+        and x.strides == y.strides
+        and x.__array_interface__["data"][0] == y.__array_interface__["data"][0]
+    )
+
+
+def _unalias(arr: np.ndarray | None, target: np.ndarray, axis: int, elementwise: bool) -> Any:
+    """Copy ``arr`` if writing ``target`` could clobber it before it is read.
+
+    An operand read at exactly the position being written (in-place ``out=x``) is safe,
+    because every kernel reads step t before writing it.
+    """
+    if arr is None or not np.may_share_memory(arr, target):
+        return arr
+    if elementwise and _same_view(arr, target):
+        return arr
+    return arr.copy()
+
+
+def run(
+    kind: str,
+    *,
+    b: np.ndarray,
+    a: Any = None,
+    init: np.ndarray | None = None,
+    reset: np.ndarray | None = None,
+    axis: int,
+    reverse: bool,
+    out: np.ndarray | None,
+    result: np.dtype,
+    include_initial: bool = False,
+    identity: Any = 0,
+) -> np.ndarray:
+    """Scan ``b`` (and ``a``) along ``axis``; ``kind`` is ``"linear"`` or ``"logaddexp"``.
+
+    ``b`` and ``reset`` are already broadcast to the scan shape, ``init`` has length 1
+    along ``axis``; ``a`` is a scalar or broadcast array; ``out`` is a checked user array
+    or ``None``.
+    """
+    cdt = compute_dtype(result)
+    shape = b.shape
+    out_shape = list(shape)
+    if include_initial:
+        out_shape[axis] += 1
+    out_shape_t = tuple(out_shape)
+    if out is not None and out.dtype == cdt:
+        target = out
+    elif out is None and result == cdt:
+        target = np.empty_like(b, dtype=cdt, shape=out_shape_t) if b.ndim else np.empty(())
+    else:
+        target = np.empty(out_shape_t, dtype=cdt)
+
+    b = b.astype(cdt, copy=False)
+    a_arr = None
+    if a is not None:
+        if isinstance(a, np.ndarray) and a.ndim:
+            a_arr = a.astype(cdt, copy=False)
+        else:
+            a = cdt.type(np.asarray(a).astype(cdt))
+    if init is not None:
+        init = init.astype(cdt, copy=False)
+
+    if include_initial:
+        lo, hi = (slice(0, -1), slice(-1, None)) if reverse else (slice(1, None), slice(0, 1))
+        index: list[Any] = [slice(None)] * len(shape)
+        index[axis] = hi
+        target[tuple(index)] = identity if init is None else init
+        index[axis] = lo
+        view = target[tuple(index)]
+    else:
+        view = target
+
+    if out is not None:
+        b = _unalias(b, view, axis, elementwise=True)
+        a_arr = _unalias(a_arr, view, axis, elementwise=True)
+        init = _unalias(init, view, axis, elementwise=False)
+        reset = _unalias(reset, view, axis, elementwise=False)
+    if init is not None:
+        init = np.broadcast_to(init, shape)
+
+    if b.size:
+        if reverse:
+            view, b, a_arr, init, reset = (
+                _layout.flip(v, axis) for v in (view, b, a_arr, init, reset)
+            )
+        for out3, b3, a3, init3, reset3 in _layout.canonical(
+            shape, axis, [view, b, a_arr, init, reset]
+        ):
+            _call(kind, out3, b3, a if a3 is None else a3, init3, reset3)
+
+    if target is not out and out is not None:
+        np.copyto(out, target, casting="unsafe")
+        return out
+    if target.dtype != result:
+        return target.astype(result)
+    return target
+
+
+def _call(kind: str, out3: np.ndarray, b3: np.ndarray, a: Any, init3: Any, reset3: Any) -> None:
+    # numba is imported on first use only: ``import scanwise`` stays fast
+    from ._kernels.linear import linear_scan, linear_scan_rows
+    from ._kernels.linear_chunked import linear_scan_chunked
+    from ._kernels.logspace import logaddexp_scan
+
+    if kind == "logaddexp":
+        logaddexp_scan(b3, init3, reset3, out3, _layout.inner_block(out3))
+    elif _layout.use_chunked(out3):
+        n_chunks = -(-out3.shape[1] // _layout.CHUNK)
+        linear_scan_chunked(
+            a,
+            b3,
+            init3,
+            reset3,
+            out3,
+            _layout.CHUNK,
+            np.empty(n_chunks, dtype=np.bool_),
+            np.empty(n_chunks, dtype=out3.dtype),
+            np.empty(n_chunks, dtype=out3.dtype),
+        )
+    elif _layout.time_major(out3):
+        linear_scan(a, b3, init3, reset3, out3, _layout.inner_block(out3))
+    else:
+        linear_scan_rows(a, b3, init3, reset3, out3)

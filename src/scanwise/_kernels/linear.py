@@ -1,0 +1,107 @@
+"""Kernels for the first-order linear recurrence ``h[t] = a[t] * h[t-1] + b[t]``.
+
+All arrays are 3-D canonical views ``(outer, T, inner)`` (see :mod:`scanwise._layout`);
+``a`` may also be a scalar.  Start and reset rule, shared by every kernel here:
+
+* at ``t == 0`` and wherever ``reset[o, t, i]`` is true the carried state is replaced by
+  ``init[o, t, i]`` (``init`` broadcasts along T with stride 0), so
+  ``h[t] = a[t] * init + b[t]``;
+* when ``init is None`` the replaced state is the identity 0 and ``h[t] = b[t]`` exactly
+  (``a[t]`` is not read, so ``-0.0`` survives and an infinite ``a`` does not make NaN).
+
+Both kernels here walk every series one step at a time, so they are bit-identical to a
+plain loop (``a = 1`` reproduces ``numpy.cumsum``) and to each other.  The
+reduce-then-scan for a few long series is in :mod:`scanwise._kernels.linear_chunked`.
+"""
+
+from __future__ import annotations
+
+from numba import njit, prange
+
+from .access import at
+from .jit import kernel
+
+
+@njit(inline="always")
+def _first(a, b, init, o, i):  # pragma: no cover - numba
+    """``h[0]``, or the value of any restarted step (with ``t`` folded into the views)."""
+    if init is None:
+        return b[o, 0, i]
+    return at(a, o, 0, i) * init[o, 0, i] + b[o, 0, i]
+
+
+@njit(inline="always")
+def _next(a, b, init, reset, o, t, i, h):  # pragma: no cover - numba
+    """``h[t]`` from ``h = h[t-1]``, applying the reset rule."""
+    if reset is not None and reset[o, t, i]:
+        if init is None:
+            return b[o, t, i]
+        return at(a, o, t, i) * init[o, t, i] + b[o, t, i]
+    return at(a, o, t, i) * h + b[o, t, i]
+
+
+@kernel
+def linear_scan(a, b, init, reset, out, block):  # pragma: no cover - numba
+    """Time-major scan for a contiguous inner axis: tasks are outer x blocks of lanes.
+
+    The inner loop runs across ``block`` neighbouring lanes, so it vectorises.  Each lane
+    is computed in time order by one thread: the result does not depend on ``block``.
+    """
+    n_outer, n_t, n_inner = out.shape
+    if n_t == 0 or n_inner == 0:
+        return
+    n_blocks = (n_inner + block - 1) // block
+    for k in prange(n_outer * n_blocks):
+        o = k // n_blocks
+        i0 = (k - o * n_blocks) * block
+        i1 = min(n_inner, i0 + block)
+        for i in range(i0, i1):
+            out[o, 0, i] = _first(a, b, init, o, i)
+        for t in range(1, n_t):
+            for i in range(i0, i1):
+                out[o, t, i] = _next(a, b, init, reset, o, t, i, out[o, t - 1, i])
+
+
+@kernel
+def linear_scan_rows(a, b, init, reset, out):  # pragma: no cover - numba
+    """Row-wise scan for series whose time axis is the fast one (strided inner axis).
+
+    Four series share one time loop with their states in registers, so four dependency
+    chains are in flight; tasks are groups of four series (flattened outer x inner).
+    """
+    n_outer, n_t, n_inner = out.shape
+    n_rows = n_outer * n_inner
+    if n_t == 0 or n_rows == 0:
+        return
+    for g in prange((n_rows + 3) // 4):
+        r = 4 * g
+        if r + 4 <= n_rows:
+            o0, i0 = divmod(r, n_inner)
+            o1, i1 = divmod(r + 1, n_inner)
+            o2, i2 = divmod(r + 2, n_inner)
+            o3, i3 = divmod(r + 3, n_inner)
+            h0 = _first(a, b, init, o0, i0)
+            h1 = _first(a, b, init, o1, i1)
+            h2 = _first(a, b, init, o2, i2)
+            h3 = _first(a, b, init, o3, i3)
+            out[o0, 0, i0] = h0
+            out[o1, 0, i1] = h1
+            out[o2, 0, i2] = h2
+            out[o3, 0, i3] = h3
+            for t in range(1, n_t):
+                h0 = _next(a, b, init, reset, o0, t, i0, h0)
+                h1 = _next(a, b, init, reset, o1, t, i1, h1)
+                h2 = _next(a, b, init, reset, o2, t, i2, h2)
+                h3 = _next(a, b, init, reset, o3, t, i3, h3)
+                out[o0, t, i0] = h0
+                out[o1, t, i1] = h1
+                out[o2, t, i2] = h2
+                out[o3, t, i3] = h3
+        else:
+            for rr in range(r, n_rows):
+                o, i = divmod(rr, n_inner)
+                h = _first(a, b, init, o, i)
+                out[o, 0, i] = h
+                for t in range(1, n_t):
+                    h = _next(a, b, init, reset, o, t, i, h)
+                    out[o, t, i] = h

@@ -1,0 +1,105 @@
+"""Layout: map N-d operands plus a scan axis onto canonical ``(outer, T, inner)`` views.
+
+Given operands already broadcast to one shape, the axes other than the scan axis are
+ordered by the output's strides (largest first) and neighbours are merged wherever the
+merge is a pure reinterpretation for *every* operand (as NumPy's iterator coalesces).
+The last merged group becomes ``inner``, the one before it ``outer``; any further groups
+(rare, e.g. three non-mergeable sliced axes) are looped over here, in Python.  Nothing
+is copied.  ``reverse`` flips the scan axis of every view (negative strides), so the
+kernels only ever run forward.
+
+Kernel choice (by shape and strides only, never by the thread count):
+
+* ``inner`` contiguous: time-major, the inner loop vectorised across lanes;
+* otherwise (time is the fast axis): row-wise, four series share the time loop so four
+  independent dependency chains are in flight;
+* at most ``CHUNKED_MAX_SERIES`` series of length >= ``CHUNKED_MIN_T`` (linear op only):
+  reduce-then-scan over fixed chunks of ``CHUNK`` steps, parallel over chunks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+CHUNKED_MIN_T = 1 << 17
+CHUNKED_MAX_SERIES = 4
+CHUNK = 1 << 14
+VECTOR_BLOCK = 512
+
+
+def _groups(shape: Sequence[int], axis: int, arrays: Sequence[np.ndarray]) -> list[list[int]]:
+    ref = arrays[0]
+    dims = [d for d in range(len(shape)) if d != axis and shape[d] != 1]
+    dims.sort(key=lambda d: abs(ref.strides[d]), reverse=True)
+    groups: list[list[int]] = []
+    for d in dims:
+        if groups:
+            last = groups[-1][-1]
+            if all(arr.strides[last] == arr.strides[d] * shape[d] for arr in arrays):
+                groups[-1].append(d)
+                continue
+        groups.append([d])
+    return groups
+
+
+def canonical(
+    shape: Sequence[int], axis: int, arrays: Sequence[np.ndarray | None]
+) -> Iterator[list[np.ndarray | None]]:
+    """Yield lists of 3-D ``(outer, T, inner)`` views, one per leftover leading index.
+
+    ``arrays[0]`` is the output (writeable view); ``None`` entries pass through.
+    """
+    present = [a for a in arrays if a is not None]
+    groups = _groups(shape, axis, present)
+    while len(groups) < 2:
+        groups.insert(0, [])
+    lead, (outer, inner) = groups[:-2], groups[-2:]
+    lead_shape = tuple(math.prod(shape[d] for d in g) for g in lead)
+    n_outer = math.prod(shape[d] for d in outer)
+    n_inner = math.prod(shape[d] for d in inner)
+    views: list[np.ndarray | None] = []
+    for k, arr in enumerate(arrays):
+        if arr is None:
+            views.append(None)
+            continue
+
+        def stride(g: list[int], arr: np.ndarray = arr) -> int:
+            return arr.strides[g[-1]] if g else 0
+
+        views.append(
+            as_strided(
+                arr,
+                shape=lead_shape + (n_outer, shape[axis], n_inner),
+                strides=tuple(stride(g) for g in lead)
+                + (stride(outer), arr.strides[axis], stride(inner)),
+                writeable=k == 0,
+            )
+        )
+    for idx in np.ndindex(*lead_shape):
+        yield [None if v is None else v[idx] for v in views]
+
+
+def time_major(out3: np.ndarray) -> bool:
+    """Vectorise across lanes when the inner axis is contiguous, else scan row-wise."""
+    return out3.shape[2] > 1 and abs(out3.strides[2]) == out3.itemsize
+
+
+def inner_block(out3: np.ndarray) -> int:
+    """Lanes per task for the time-major kernels: even blocks of at most 512 lanes."""
+    n_inner = out3.shape[2]
+    n_blocks = -(-n_inner // VECTOR_BLOCK)
+    return max(1, -(-n_inner // max(1, n_blocks)))
+
+
+def use_chunked(out3: np.ndarray) -> bool:
+    """Reduce-then-scan pays off for a few long series only."""
+    n_outer, n_t, n_inner = out3.shape
+    return n_outer * n_inner <= CHUNKED_MAX_SERIES and n_t >= CHUNKED_MIN_T
+
+
+def flip(arr: np.ndarray | None, axis: int) -> np.ndarray | None:
+    return None if arr is None else np.flip(arr, axis)

@@ -1,0 +1,116 @@
+"""Argument checking for the public API: every error names the argument at fault."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from numpy.lib.array_utils import normalize_axis_index
+
+_NUMERIC_KINDS = "biufc"
+
+
+def as_numeric(value: Any, name: str) -> np.ndarray:
+    """Return ``value`` as an ndarray of booleans or numbers, else raise ``TypeError``."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a numeric array, got a string")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a numeric array: {exc}") from None
+    if arr.dtype.kind not in _NUMERIC_KINDS:
+        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+    return arr
+
+
+def as_weak_scalar_or_array(value: Any, name: str) -> Any:
+    """Keep Python numbers as they are (weak NumPy promotion); arrays must be numeric."""
+    if isinstance(value, (bool, int, float, complex)):
+        return value
+    return as_numeric(value, name)
+
+
+def scan_axis(axis: Any, ndim: int, name: str = "x") -> int:
+    """Normalise ``axis`` like ``numpy.cumulative_sum``: optional only for 1-D input."""
+    if ndim == 0:
+        raise ValueError(f"{name} must have at least one dimension, got a 0-d array")
+    if axis is None:
+        if ndim != 1:
+            raise ValueError(
+                f"axis must be given for {name} with ndim > 1 (got ndim={ndim}); "
+                "pass axis=<int>"
+            )
+        return 0
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (numbers.Integral,)):
+        raise TypeError(f"axis must be an integer or None, got {axis!r}")
+    return normalize_axis_index(int(axis), ndim)
+
+
+def flags(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
+    """A boolean array broadcast to ``shape``; bool, or numbers that are all 0 or 1."""
+    arr = np.asarray(value)
+    if arr.dtype.kind == "b":
+        pass
+    elif arr.dtype.kind in "iuf":
+        if not np.all((arr == 0) | (arr == 1)):
+            raise ValueError(f"{name} must be boolean or contain only 0 and 1")
+        arr = arr != 0
+    else:
+        raise TypeError(f"{name} must be a boolean array, got dtype {arr.dtype}")
+    return broadcast(arr, shape, name)
+
+
+def broadcast(arr: np.ndarray, shape: tuple[int, ...], name: str) -> np.ndarray:
+    """``np.broadcast_to`` with an error message that names the argument."""
+    try:
+        return np.broadcast_to(arr, shape)
+    except ValueError:
+        raise ValueError(
+            f"{name} with shape {arr.shape} does not broadcast to the input shape {shape}"
+        ) from None
+
+
+def state(value: Any, shape: tuple[int, ...], axis: int, name: str = "initial") -> np.ndarray:
+    """A per-series state (shape of the input without ``axis``), returned with length 1
+    along ``axis`` (broadcast along time by the dispatcher).
+
+    Accepts the exact shape without ``axis``, anything that broadcasts to it, or the
+    keep-dims shape (length 1 along ``axis``).
+    """
+    arr = as_numeric(value, name)
+    reduced = shape[:axis] + shape[axis + 1 :]
+    if arr.ndim == len(shape) and arr.ndim > 0 and arr.shape[axis] == 1:
+        arr = np.squeeze(arr, axis)
+    try:
+        arr = np.broadcast_to(arr, reduced)
+    except ValueError:
+        raise ValueError(
+            f"{name} with shape {arr.shape} does not match the input without axis "
+            f"{axis}, shape {reduced}"
+        ) from None
+    return np.expand_dims(arr, axis)
+
+
+def out_array(out: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """Check a user ``out=``: an ndarray of the result shape that can hold ``dtype``."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    if out.shape != shape:
+        raise ValueError(f"out has shape {out.shape}, expected {shape}")
+    if not np.can_cast(dtype, out.dtype, casting="same_kind"):
+        raise TypeError(f"out has dtype {out.dtype}, which cannot hold the result dtype {dtype}")
+    if not out.flags.writeable:
+        raise ValueError("out must be writeable")
+    return out
+
+
+def result_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
+    """A user ``dtype=``: must be a numeric (non-bool) NumPy dtype."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be a NumPy numeric dtype, got {dtype!r}") from None
+    if dt.kind not in "iufc":
+        raise TypeError(f"{name} must be a numeric (int, float or complex) dtype, got {dt}")
+    return dt
