@@ -54,7 +54,9 @@ def test_inputs_never_modified(rng):
         np.testing.assert_array_equal(v, c)
 
 
-@given(st.data(), st.integers(1, 60), st.integers(1, 3), st.booleans(), st.booleans(), st.booleans())
+@given(
+    st.data(), st.integers(1, 60), st.integers(1, 3), st.booleans(), st.booleans(), st.booleans()
+)
 def test_chunked_path_matches_reference(data, n, series, reverse, use_reset, use_init):
     from scanwise import _layout
 
@@ -70,7 +72,9 @@ def test_chunked_path_matches_reference(data, n, series, reverse, use_reset, use
         want = reference.linear_recurrence(a, b, axis=0, reset=reset, initial=init, reverse=reverse)
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
         x = rng.integers(-50, 50, (n, series))
-        np.testing.assert_array_equal(scanwise.cumsum(x, axis=0, reset=reset), reference.cumsum(x, axis=0, reset=reset))
+        np.testing.assert_array_equal(
+            scanwise.cumsum(x, axis=0, reset=reset), reference.cumsum(x, axis=0, reset=reset)
+        )
     finally:
         _layout.CHUNKED_MIN_T, _layout.CHUNK = old
 
@@ -81,7 +85,9 @@ def test_chunked_path_nan_before_reset_does_not_leak(small_chunks):
     reset[[3, 6]] = True
     want = reference.cumsum(x, reset=reset)
     np.testing.assert_array_equal(scanwise.cumsum(x, reset=reset), want)
-    np.testing.assert_array_equal(scanwise.cumprod(x, reset=reset), reference.cumprod(x, reset=reset))
+    np.testing.assert_array_equal(
+        scanwise.cumprod(x, reset=reset), reference.cumprod(x, reset=reset)
+    )
 
 
 @pytest.mark.parametrize("chunked", [False, True])

@@ -69,7 +69,9 @@ def test_linear_recurrence_against_reference(data, shape, layout, reverse, use_r
     if kind == "scalar":
         a = float(rng.uniform(-1.1, 1.1))
     elif kind == "channel":
-        a = rng.uniform(-1, 1, size=tuple(1 if d == axis % b.ndim else s for d, s in enumerate(shape)))
+        a = rng.uniform(
+            -1, 1, size=tuple(1 if d == axis % b.ndim else s for d, s in enumerate(shape))
+        )
     elif kind == "step":
         a = rng.uniform(-1, 1, size=(shape[axis % b.ndim],) + (1,) * (b.ndim - 1 - axis % b.ndim))
     else:
@@ -84,7 +86,9 @@ def test_linear_recurrence_against_reference(data, shape, layout, reverse, use_r
     np.testing.assert_array_equal(got, want)
 
 
-@given(st.data(), shapes(), LAYOUTS, st.booleans(), st.sampled_from(["float64", "int64", "float32"]))
+@given(
+    st.data(), shapes(), LAYOUTS, st.booleans(), st.sampled_from(["float64", "int64", "float32"])
+)
 def test_cumsum_cumprod_reset_against_reference(data, shape, layout, reverse, dtype):
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
     x = relayout(values(rng, shape, dtype), layout)
@@ -149,7 +153,12 @@ def test_discounted_cumsum_matches_lfilter(data, n, batch, reverse):
 
 @given(st.data(), shapes(), st.booleans(), st.booleans())
 def test_chunked_continuation_equals_one_call(data, shape, reverse, use_reset):
-    """Streaming: scanning x[:k] then x[k:] with initial=<last row> equals one call."""
+    """Streaming: scanning x[:k] then x[k:] with initial=<last row> equals one call.
+
+    Resets are drawn in the first part only: by the reset rule a reset in the second call
+    restarts from ``initial`` (the carried state), so continuation across resets needs a
+    state argument distinct from the reset value (noted for the streaming work).
+    """
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
     x = values(rng, shape, "float64")
     axis = _axis(data.draw, x.ndim) % x.ndim
@@ -157,8 +166,12 @@ def test_chunked_continuation_equals_one_call(data, shape, reverse, use_reset):
     k = data.draw(st.integers(0, n))
     reset = rng.random(shape) < 0.2 if use_reset else None
     g = 0.9
-    whole = scanwise.discounted_cumsum(x, g, axis=axis, reset=reset, reverse=reverse)
     first, second = (slice(k, n), slice(0, k)) if reverse else (slice(0, k), slice(k, n))
+    if reset is not None:
+        idx = [slice(None)] * x.ndim
+        idx[axis] = second
+        reset[tuple(idx)] = False
+    whole = scanwise.discounted_cumsum(x, g, axis=axis, reset=reset, reverse=reverse)
 
     def part(s):
         idx = [slice(None)] * x.ndim
@@ -185,8 +198,9 @@ def test_other_dtypes(dtype, rng):
         got = scanwise.cumsum(x, axis=axis)
         want = np.cumsum(x, axis=axis)
         assert got.dtype == want.dtype
-        if dtype == "float16":  # accumulated in float32, rounded once: at least as accurate
-            np.testing.assert_allclose(got, want, rtol=2e-2)
+        if dtype == "float16":  # accumulated in float32 and rounded once
+            exact = np.cumsum(x.astype(np.float64), axis=axis)
+            np.testing.assert_allclose(got, exact.astype(np.float16), rtol=1e-3, atol=1e-3)
         else:
             np.testing.assert_array_equal(got, want)
     got = scanwise.discounted_cumsum(x, 0.5, axis=1)
@@ -206,6 +220,7 @@ def test_dtype_argument_and_lists():
     np.testing.assert_array_equal(scanwise.cumsum([[1, 2], [3, 4]], axis=1), [[1, 3], [3, 7]])
 
 
+@np.errstate(invalid="ignore")
 def test_cumsum_keeps_negative_zero_and_nan():
     x = np.array([-0.0, -0.0, np.nan, 1.0])
     got = scanwise.cumsum(x)

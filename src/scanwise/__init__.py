@@ -8,5 +8,5 @@ from __future__ import annotations
 
 from .scans import cumprod, cumsum, discounted_cumsum, linear_recurrence, logcumsumexp
 
-__all__ = ["cumsum", "cumprod", "logcumsumexp", "linear_recurrence", "discounted_cumsum"]
+__all__ = ["cumprod", "cumsum", "discounted_cumsum", "linear_recurrence", "logcumsumexp"]
 __version__ = "0.1.0"

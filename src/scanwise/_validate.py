@@ -38,8 +38,7 @@ def scan_axis(axis: Any, ndim: int, name: str = "x") -> int:
     if axis is None:
         if ndim != 1:
             raise ValueError(
-                f"axis must be given for {name} with ndim > 1 (got ndim={ndim}); "
-                "pass axis=<int>"
+                f"axis must be given for {name} with ndim > 1 (got ndim={ndim}); pass axis=<int>"
             )
         return 0
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (numbers.Integral,)):

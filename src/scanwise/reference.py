@@ -51,15 +51,19 @@ def linear_recurrence(a, b, *, axis=0, initial=None, reverse=False, reset=None, 
     return _scan(
         lambda h, at, bt: at * h + bt,
         lambda at, bt: bt,
-        a, b, axis, initial, reverse, reset, dtype,
+        a,
+        b,
+        axis,
+        initial,
+        reverse,
+        reset,
+        dtype,
     )
 
 
 def discounted_cumsum(x, discount, *, axis=0, initial=None, reverse=False, reset=None):
     """``h[t] = discount * h[t-1] + x[t]``."""
-    return linear_recurrence(
-        discount, x, axis=axis, initial=initial, reverse=reverse, reset=reset
-    )
+    return linear_recurrence(discount, x, axis=axis, initial=initial, reverse=reverse, reset=reset)
 
 
 def cumsum(x, *, axis=0, reverse=False, reset=None, initial=None, dtype=None):
@@ -69,7 +73,13 @@ def cumsum(x, *, axis=0, reverse=False, reset=None, initial=None, dtype=None):
     return _scan(
         lambda h, _, xt: h + xt,
         lambda _, xt: xt,
-        0, x.astype(dtype), axis, initial, reverse, reset, dtype,
+        0,
+        x.astype(dtype),
+        axis,
+        initial,
+        reverse,
+        reset,
+        dtype,
     )
 
 
@@ -80,7 +90,13 @@ def cumprod(x, *, axis=0, reverse=False, reset=None, initial=None, dtype=None):
     return _scan(
         lambda h, _, xt: h * xt,
         lambda _, xt: xt,
-        0, x.astype(dtype), axis, initial, reverse, reset, dtype,
+        0,
+        x.astype(dtype),
+        axis,
+        initial,
+        reverse,
+        reset,
+        dtype,
     )
 
 
@@ -91,5 +107,11 @@ def logcumsumexp(x, *, axis=0, reverse=False, reset=None, initial=None):
     return _scan(
         lambda h, _, xt: np.logaddexp(h, xt),
         lambda _, xt: xt,
-        0, x.astype(dtype), axis, initial, reverse, reset, dtype,
+        0,
+        x.astype(dtype),
+        axis,
+        initial,
+        reverse,
+        reset,
+        dtype,
     )

@@ -178,9 +178,7 @@ def cumprod(
         >>> scanwise.cumprod([2.0, 2.0, 2.0], reverse=True)
         array([8., 4., 2.])
     """
-    return _accumulate(
-        np.multiply, x, axis, dtype, include_initial, reverse, reset, initial, out
-    )
+    return _accumulate(np.multiply, x, axis, dtype, include_initial, reverse, reset, initial, out)
 
 
 def logcumsumexp(
@@ -298,7 +296,7 @@ def discounted_cumsum(
         array([2.71, 1.9 , 1.  ])
         >>> scanwise.discounted_cumsum([1.0, 1.0, 1.0, 1.0], 0.5, reverse=True,
         ...                            reset=[False, True, False, False])
-        array([1.5 , 1.  , 1.5 , 1.  ])
+        array([1.5, 1. , 1.5, 1. ])
     """
     x_arr = v.as_numeric(x, "x")
     d = v.as_weak_scalar_or_array(discount, "discount")

@@ -35,7 +35,7 @@ def _layout(args: tuple[Any, ...]) -> str:
     return "C" if all(a.flags.c_contiguous for a in arrays) else "A"
 
 
-class kernel:  # noqa: N801 - used as a decorator
+class kernel:
     """Decorator: a numba kernel compiled per ``'A'``-layout signature on first use."""
 
     def __init__(self, fn: Callable[..., Any]) -> None:

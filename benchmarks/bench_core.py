@@ -1,0 +1,113 @@
+"""Core speed targets (issue: NumPy scans at memory-bandwidth speed).
+
+Every line times the peer and scanwise in this one process (best of N after a warm-up
+call that also compiles) and prints ratios: peer / scanwise (speed-up) and
+scanwise / copy (distance from the memory floor: a plain ``np.copyto`` of the same
+array).  Also reports first-call compile time (cold and cached) and peak extra memory.
+
+Run:  python benchmarks/bench_core.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tracemalloc
+
+import numpy as np
+
+import scanwise
+from scanwise.timing import best_time, optional
+
+
+def line(name: str, peer: str, t_peer: float, t_sw: float, t_copy: float | None) -> None:
+    floor = f"  scanwise/copy {t_sw / t_copy:5.2f}x" if t_copy else ""
+    print(
+        f"{name:<44} {peer:<28} {t_peer:8.4f}s  scanwise {t_sw:8.4f}s  "
+        f"speed-up {t_peer / t_sw:6.1f}x{floor}",
+        flush=True,
+    )
+
+
+def first_call_times() -> None:
+    code = (
+        "import time,numpy as np; t=time.perf_counter(); import scanwise; "
+        "t1=time.perf_counter(); scanwise.cumsum(np.ones((64, 64)), axis=0); "
+        "t2=time.perf_counter(); print(f'{t1-t:.3f} {t2-t1:.3f}')"
+    )
+    env = dict(os.environ, NUMBA_CACHE_DIR=os.path.join("/tmp", f"sw-cold-{os.getpid()}"))
+    cold = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    warm = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    imp, c = cold.stdout.split()
+    _, w = warm.stdout.split()
+    print(
+        f"import scanwise: {float(imp):.3f}s; first cumsum call: cold compile {float(c):.2f}s, "
+        f"cached {float(w):.2f}s"
+    )
+
+
+def peak_extra(fn, out_bytes: int) -> float:
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return (peak - out_bytes) / out_bytes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    q = args.quick
+    rng = np.random.default_rng(0)
+    first_call_times()
+
+    shape = (20_000, 1000) if q else (100_000, 1000)
+    x = rng.standard_normal(shape)
+    out = np.empty_like(x)
+    t_copy = best_time(lambda: np.copyto(out, x))
+    for axis in (0, 1):
+        t_np = best_time(lambda axis=axis: np.cumsum(x, axis=axis, out=out), repeat=2)
+        t_sw = best_time(lambda axis=axis: scanwise.cumsum(x, axis=axis, out=out))
+        line(f"cumsum {list(shape)} axis {axis} (out=)", "numpy.cumsum", t_np, t_sw, t_copy)
+
+    n = 10_000_000 if q else 100_000_000
+    v = rng.standard_normal(n)
+    vo = np.empty_like(v)
+    t_vcopy = best_time(lambda: np.copyto(vo, v))
+    t_np = best_time(lambda: np.cumsum(v, out=vo), repeat=2)
+    t_sw = best_time(lambda: scanwise.cumsum(v, out=vo))
+    line(f"cumsum 1-D n={n:.0e} (out=)", "numpy.cumsum", t_np, t_sw, t_vcopy)
+
+    signal = optional("scipy.signal")
+    if signal is None:
+        print("scipy not installed: lfilter comparison skipped")
+    else:
+        t_lf = best_time(
+            lambda: signal.lfilter([1.0], [1.0, -0.99], x[::-1], axis=0)[::-1], repeat=1
+        )
+        t_sw = best_time(lambda: scanwise.discounted_cumsum(x, 0.99, axis=0, reverse=True, out=out))
+        line(f"discounted reverse {list(shape)} axis 0", "scipy lfilter recipe", t_lf, t_sw, t_copy)
+
+    ls_shape = (20_000, 500)
+    y = rng.standard_normal(ls_shape)
+    yo = np.empty_like(y)
+    t_np = best_time(lambda: np.logaddexp.accumulate(y, axis=0, out=yo))
+    t_sw = best_time(lambda: scanwise.logcumsumexp(y, axis=0, out=yo))
+    t_ycopy = best_time(lambda: np.copyto(yo, y))
+    line(f"logcumsumexp {list(ls_shape)} axis 0", "np.logaddexp.accumulate", t_np, t_sw, t_ycopy)
+
+    for axis in (0, 1):
+        extra = peak_extra(lambda axis=axis: scanwise.cumsum(x, axis=axis), x.nbytes)
+        print(
+            f"peak extra memory, cumsum {list(shape)} axis {axis} (no out=): "
+            f"{100 * extra:.2f}% of the output"
+        )
+    extra = peak_extra(lambda: scanwise.discounted_cumsum(x, 0.99, axis=0, reverse=True), x.nbytes)
+    print(f"peak extra memory, discounted reverse axis 0: {100 * extra:.2f}% of the output")
+
+
+if __name__ == "__main__":
+    main()
