@@ -163,7 +163,7 @@ def _print_table(results: list[Row]) -> None:
         (
             r.case,
             r.method,
-            "-" if r.seconds is None else f"{r.seconds:.4f}",
+            "-" if r.seconds is None else f"{r.seconds:.3g}",
             ratios.get((r.case, r.method), "-"),
             r.note,
         )

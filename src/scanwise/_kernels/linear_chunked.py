@@ -16,11 +16,15 @@ from .jit import kernel
 
 
 @njit(inline="always")
-def _step(a, b, init, reset, o, t, i):  # pragma: no cover - numba
-    """Step t as a map ``(restart, A, B)``, with the start/reset rule folded in."""
+def _step(a, b, init, reset, o, t, i, first=False):  # pragma: no cover - numba
+    """Step t as a map ``(restart, A, B)``, with the start/reset rule folded in.
+
+    ``first`` is true only for the call that may be step 0; elsewhere it is the constant
+    False, so without ``reset`` the restart branches fold away after inlining.
+    """
     av = at(a, o, t, i)
     bv = b[o, t, i]
-    restart = t == 0
+    restart = first and t == 0
     if reset is not None:
         restart = restart or reset[o, t, i]
     if restart and init is not None:
@@ -44,7 +48,7 @@ def _four(a, b, init, reset, o, t, i):  # pragma: no cover - numba
 @njit(inline="always")
 def _summary(a, b, init, reset, o, i, t0, t1):  # pragma: no cover - numba
     """Compose the maps of steps ``t0 <= t < t1`` into one ``(r, A, B)``."""
-    r, A, B = _step(a, b, init, reset, o, t0, i)
+    r, A, B = _step(a, b, init, reset, o, t0, i, True)
     t = t0 + 1
     while t + 4 <= t1:
         _, _, _, _, _, _, _, _, _, rk, ak, bk = _four(a, b, init, reset, o, t, i)
@@ -60,7 +64,10 @@ def _summary(a, b, init, reset, o, i, t0, t1):  # pragma: no cover - numba
 @njit(inline="always")
 def _rescan(a, b, init, reset, out, o, i, t0, t1, h):  # pragma: no cover - numba
     """Write ``out[t0:t1]`` from the entering state ``h``; one chain link per 4 steps."""
-    t = t0
+    rk, ak, bk = _step(a, b, init, reset, o, t0, i, True)
+    h = apply(rk, ak, bk, h)
+    out[o, t0, i] = h
+    t = t0 + 1
     while t + 4 <= t1:
         r0, a0, b0, r1, a1, b1, r2, a2, b2, r3, a3, b3 = _four(a, b, init, reset, o, t, i)
         out[o, t, i] = apply(r0, a0, b0, h)
