@@ -33,7 +33,7 @@ def line(name: str, peer: str, t_peer: float, t_sw: float, t_copy: float | None)
 
 def first_call_times() -> None:
     code = (
-        "import time,numpy as np; t=time.perf_counter(); import scanwise; "
+        "import time; t=time.perf_counter(); import numpy as np, scanwise; "
         "t1=time.perf_counter(); scanwise.cumsum(np.ones((64, 64)), axis=0); "
         "t2=time.perf_counter(); print(f'{t1-t:.3f} {t2-t1:.3f}')"
     )
