@@ -14,7 +14,6 @@ import numpy as np
 
 def _scan(
     step: Callable[[Any, Any, Any], Any],
-    restart: Callable[[Any, Any], Any],
     a: Any,
     b: Any,
     axis: int,
@@ -23,6 +22,8 @@ def _scan(
     reset: Any,
     dtype: Any,
 ) -> np.ndarray:
+    """``h = step(h, a[t], b[t])``; a restarted step is ``step(initial, ...)``, or ``b[t]``
+    when there is no ``initial`` (the identity combined with ``b[t]``)."""
     b = np.asarray(b)
     shape = np.broadcast_shapes(np.shape(a), b.shape)
     b = np.moveaxis(np.broadcast_to(b, shape), axis, 0)
@@ -34,31 +35,25 @@ def _scan(
     out = np.empty(b.shape, dtype=dtype)
     h: Any = None
     for t in order:
-        fresh = restart(a[t], b[t])  # state replaced by `initial` (or the identity)
+        fresh = b[t]  # state replaced by `initial` (or the identity)
         if initial is not None:
             fresh = step(np.broadcast_to(np.asarray(initial), b.shape[1:]), a[t], b[t])
-        if h is None:
-            h = fresh
-        else:
-            h = np.where(flags[t], fresh, step(h, a[t], b[t]))
+        h = fresh if h is None else np.where(flags[t], fresh, step(h, a[t], b[t]))
         out[t] = h
     return np.moveaxis(out, 0, axis)
+
+
+def _elementwise(step, x, dtype, axis, reverse, reset, initial) -> np.ndarray:
+    """A scan whose step combines the state with ``x[t]`` only, computed in ``dtype``."""
+    return _scan(
+        lambda h, _, xt: step(h, xt), 0, x.astype(dtype), axis, initial, reverse, reset, dtype
+    )
 
 
 def linear_recurrence(a, b, *, axis=0, initial=None, reverse=False, reset=None, dtype=None):
     """``h[t] = a[t] * h[t-1] + b[t]``; restart: ``a*initial + b``, or ``b`` without initial."""
     dtype = dtype or np.result_type(a, b, *(() if initial is None else (initial,)))
-    return _scan(
-        lambda h, at, bt: at * h + bt,
-        lambda at, bt: bt,
-        a,
-        b,
-        axis,
-        initial,
-        reverse,
-        reset,
-        dtype,
-    )
+    return _scan(lambda h, at, bt: at * h + bt, a, b, axis, initial, reverse, reset, dtype)
 
 
 def discounted_cumsum(x, discount, *, axis=0, initial=None, reverse=False, reset=None):
@@ -70,48 +65,18 @@ def cumsum(x, *, axis=0, reverse=False, reset=None, initial=None, dtype=None):
     """``h[t] = h[t-1] + x[t]``; restart from ``initial`` (or 0)."""
     x = np.asarray(x)
     dtype = dtype or np.cumsum(np.zeros(1, x.dtype)).dtype
-    return _scan(
-        lambda h, _, xt: h + xt,
-        lambda _, xt: xt,
-        0,
-        x.astype(dtype),
-        axis,
-        initial,
-        reverse,
-        reset,
-        dtype,
-    )
+    return _elementwise(np.add, x, dtype, axis, reverse, reset, initial)
 
 
 def cumprod(x, *, axis=0, reverse=False, reset=None, initial=None, dtype=None):
     """``h[t] = h[t-1] * x[t]``; restart from ``initial`` (or 1)."""
     x = np.asarray(x)
     dtype = dtype or np.cumprod(np.zeros(1, x.dtype)).dtype
-    return _scan(
-        lambda h, _, xt: h * xt,
-        lambda _, xt: xt,
-        0,
-        x.astype(dtype),
-        axis,
-        initial,
-        reverse,
-        reset,
-        dtype,
-    )
+    return _elementwise(np.multiply, x, dtype, axis, reverse, reset, initial)
 
 
 def logcumsumexp(x, *, axis=0, reverse=False, reset=None, initial=None):
     """``h[t] = logaddexp(h[t-1], x[t])``; restart from ``initial`` (or -inf)."""
     x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.float64
-    return _scan(
-        lambda h, _, xt: np.logaddexp(h, xt),
-        lambda _, xt: xt,
-        0,
-        x.astype(dtype),
-        axis,
-        initial,
-        reverse,
-        reset,
-        dtype,
-    )
+    return _elementwise(np.logaddexp, x, dtype, axis, reverse, reset, initial)
