@@ -6,7 +6,17 @@ Importing scanwise compiles nothing: kernels are compiled on first use and cache
 
 from __future__ import annotations
 
+from .rl import discounted_returns, gae, lambda_returns
 from .scans import cumprod, cumsum, discounted_cumsum, linear_recurrence, logcumsumexp
 
-__all__ = ["cumprod", "cumsum", "discounted_cumsum", "linear_recurrence", "logcumsumexp"]
+__all__ = [
+    "cumprod",
+    "cumsum",
+    "discounted_cumsum",
+    "discounted_returns",
+    "gae",
+    "lambda_returns",
+    "linear_recurrence",
+    "logcumsumexp",
+]
 __version__ = "0.1.0"
