@@ -118,10 +118,8 @@ def run(
             view, b, a_arr, init, reset = (
                 _layout.flip(v, axis) for v in (view, b, a_arr, init, reset)
             )
-        for out3, b3, a3, init3, reset3 in _layout.canonical(
-            shape, axis, [view, b, a_arr, init, reset]
-        ):
-            _call(kind, out3, b3, a if a3 is None else a3, init3, reset3)
+        for views in _layout.canonical(shape, axis, [view, b, a_arr, init, reset]):
+            _call(kind, views, a, reverse)
 
     if target is not out and out is not None:
         np.copyto(out, target, casting="unsafe")
@@ -131,12 +129,16 @@ def run(
     return target
 
 
-def _call(kind: str, out3: np.ndarray, b3: np.ndarray, a: Any, init3: Any, reset3: Any) -> None:
+def _call(kind: str, views: list[Any], a: Any, reverse: bool) -> None:
+    """Pick and run the kernel for one set of canonical views (already flipped if reverse)."""
     # numba is imported on first use only: ``import scanwise`` stays fast
     from ._kernels.linear import linear_scan, linear_scan_rows
     from ._kernels.linear_chunked import linear_scan_chunked
     from ._kernels.logspace import logaddexp_scan
 
+    out3, b3, a3, init3, reset3 = views
+    if a3 is not None:
+        a = a3
     if kind == "logaddexp":
         logaddexp_scan(b3, init3, reset3, out3, _layout.inner_block(out3))
     elif _layout.use_chunked(out3):
@@ -153,6 +155,31 @@ def _call(kind: str, out3: np.ndarray, b3: np.ndarray, a: Any, init3: Any, reset
             np.empty(n_chunks, dtype=out3.dtype),
         )
     elif _layout.time_major(out3):
-        linear_scan(a, b3, init3, reset3, out3, _layout.inner_block(out3))
+        if reverse:  # undo the flip: the kernel walks backwards on positive strides
+            out3, b3, init3, reset3 = (_layout.flip(v, 1) for v in (out3, b3, init3, reset3))
+            a = _layout.flip(a, 1) if isinstance(a, np.ndarray) else a
+        linear_scan(a, b3, init3, reset3, out3, _layout.inner_block(out3), reverse)
     else:
         linear_scan_rows(a, b3, init3, reset3, out3)
+
+
+def elementwise(
+    name: str, arrays: list[np.ndarray], scalar: Any, *, axis: int, result: np.dtype
+) -> None:
+    """Run the fused element-wise kernel ``name`` writing into ``arrays[0]``.
+
+    ``arrays[1:]`` are inputs of the same shape (cast to the compute dtype unless bool);
+    ``scalar`` is a number or an array broadcast to that shape.
+    """
+    from ._kernels import elementwise as kernels
+
+    cdt = compute_dtype(result)
+    out = arrays[0]
+    ins = [a if a.dtype.kind == "b" else a.astype(cdt, copy=False) for a in arrays[1:]]
+    if isinstance(scalar, np.ndarray):
+        ins.append(scalar.astype(cdt, copy=False))
+    if out.size == 0:
+        return
+    for views in _layout.canonical(out.shape, axis, [out, *ins]):
+        s = views[-1] if isinstance(scalar, np.ndarray) else cdt.type(scalar)
+        getattr(kernels, name)(*views[1 : 1 + len(arrays) - 1], s, views[0])

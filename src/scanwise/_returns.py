@@ -1,6 +1,6 @@
-"""Compute layer of the RL estimators (:mod:`scanwise.rl`): element-wise TD errors with
-NumPy ufuncs writing into the output (no full-size temporaries), then one reverse
-linear-recurrence scan through :mod:`scanwise._dispatch`.  Arguments arrive checked.
+"""Compute layer of the RL estimators (:mod:`scanwise.rl`): one fused pass for the TD
+errors, then one reverse linear-recurrence scan, both through :mod:`scanwise._dispatch`
+(no full-size temporaries).  Arguments arrive checked.
 """
 
 from __future__ import annotations
@@ -33,10 +33,13 @@ def gae(
     shape = rewards.shape
     adv = np.empty_like(rewards, dtype=result)
     g = per_env(discount, axis, shape)
-    np.multiply(next_values, g, out=adv, casting="unsafe")
-    np.copyto(adv, 0, where=terminated)
-    np.add(adv, rewards, out=adv, casting="unsafe")
-    np.subtract(adv, values, out=adv, casting="unsafe")
+    _dispatch.elementwise(
+        "td_error",
+        [adv, rewards, values, next_values, terminated],
+        g,
+        axis=axis,
+        result=result,
+    )
     gl = discount * lam
     _dispatch.run(
         "linear",

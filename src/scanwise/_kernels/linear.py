@@ -23,11 +23,11 @@ from .jit import kernel
 
 
 @njit(inline="always")
-def _first(a, b, init, o, i):  # pragma: no cover - numba
-    """``h[0]``, or the value of any restarted step (with ``t`` folded into the views)."""
+def _first(a, b, init, o, t, i):  # pragma: no cover - numba
+    """The first step ``t`` of a series: the state is ``init`` (or the identity 0)."""
     if init is None:
-        return b[o, 0, i]
-    return at(a, o, 0, i) * init[o, 0, i] + b[o, 0, i]
+        return b[o, t, i]
+    return at(a, o, t, i) * init[o, t, i] + b[o, t, i]
 
 
 @njit(inline="always")
@@ -41,25 +41,30 @@ def _next(a, b, init, reset, o, t, i, h):  # pragma: no cover - numba
 
 
 @kernel
-def linear_scan(a, b, init, reset, out, block):  # pragma: no cover - numba
+def linear_scan(a, b, init, reset, out, block, reverse):  # pragma: no cover - numba
     """Time-major scan for a contiguous inner axis: tasks are outer x blocks of lanes.
 
     The inner loop runs across ``block`` neighbouring lanes, so it vectorises.  Each lane
     is computed in time order by one thread: the result does not depend on ``block``.
+    ``reverse`` walks t from the end here (instead of a negative-stride view) so that
+    C-contiguous operands keep their vectorisable 'C' typing.
     """
     n_outer, n_t, n_inner = out.shape
     if n_t == 0 or n_inner == 0:
         return
     n_blocks = (n_inner + block - 1) // block
+    t0 = n_t - 1 if reverse else 0
+    step = -1 if reverse else 1
     for k in prange(n_outer * n_blocks):
         o = k // n_blocks
         i0 = (k - o * n_blocks) * block
         i1 = min(n_inner, i0 + block)
         for i in range(i0, i1):
-            out[o, 0, i] = _first(a, b, init, o, i)
-        for t in range(1, n_t):
+            out[o, t0, i] = _first(a, b, init, o, t0, i)
+        for s in range(1, n_t):
+            t = t0 + s * step
             for i in range(i0, i1):
-                out[o, t, i] = _next(a, b, init, reset, o, t, i, out[o, t - 1, i])
+                out[o, t, i] = _next(a, b, init, reset, o, t, i, out[o, t - step, i])
 
 
 @kernel
@@ -80,10 +85,10 @@ def linear_scan_rows(a, b, init, reset, out):  # pragma: no cover - numba
             o1, i1 = divmod(r + 1, n_inner)
             o2, i2 = divmod(r + 2, n_inner)
             o3, i3 = divmod(r + 3, n_inner)
-            h0 = _first(a, b, init, o0, i0)
-            h1 = _first(a, b, init, o1, i1)
-            h2 = _first(a, b, init, o2, i2)
-            h3 = _first(a, b, init, o3, i3)
+            h0 = _first(a, b, init, o0, 0, i0)
+            h1 = _first(a, b, init, o1, 0, i1)
+            h2 = _first(a, b, init, o2, 0, i2)
+            h3 = _first(a, b, init, o3, 0, i3)
             out[o0, 0, i0] = h0
             out[o1, 0, i1] = h1
             out[o2, 0, i2] = h2
@@ -100,7 +105,7 @@ def linear_scan_rows(a, b, init, reset, out):  # pragma: no cover - numba
         else:
             for rr in range(r, n_rows):
                 o, i = divmod(rr, n_inner)
-                h = _first(a, b, init, o, i)
+                h = _first(a, b, init, o, 0, i)
                 out[o, 0, i] = h
                 for t in range(1, n_t):
                     h = _next(a, b, init, reset, o, t, i, h)
