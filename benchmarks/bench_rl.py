@@ -77,7 +77,11 @@ def bench(t: int, n: int) -> None:
         args = (tt(v), tt(nv), tt(r), tt(done), tt(term))
         for name in ("generalized_advantage_estimate", "vec_generalized_advantage_estimate"):
             f = getattr(fn, name)
-            t_rl = best_time(lambda f=f: f(gamma, lam, *args, time_dim=-2), repeat=3)
+            try:
+                t_rl = best_time(lambda f=f: f(gamma, lam, *args, time_dim=-2), repeat=3)
+            except RuntimeError as exc:  # the vectorised variant builds a [T, T] filter
+                print(f"  torchrl {name:<36} failed: {str(exc).splitlines()[0][:70]}")
+                continue
             print(f"  torchrl {name:<36} {t_rl * 1e3:8.3f} ms ({t_rl / t_sw:6.1f}x scanwise)")
         tr = [torch.from_numpy(x) for x in (r, v, nv, term, done)]
 
