@@ -6,6 +6,7 @@ Importing scanwise compiles nothing: kernels are compiled on first use and cache
 
 from __future__ import annotations
 
+from .ewm import EWMState, ewm_corr, ewm_cov, ewm_mean, ewm_std, ewm_var
 from .rl import discounted_returns, gae, lambda_returns
 from .scans import cumprod, cumsum, discounted_cumsum, linear_recurrence, logcumsumexp
 
@@ -14,6 +15,12 @@ __all__ = [
     "cumsum",
     "discounted_cumsum",
     "discounted_returns",
+    "EWMState",
+    "ewm_corr",
+    "ewm_cov",
+    "ewm_mean",
+    "ewm_std",
+    "ewm_var",
     "gae",
     "lambda_returns",
     "linear_recurrence",

@@ -47,11 +47,12 @@ def _groups(shape: Sequence[int], axis: int, arrays: Sequence[np.ndarray]) -> li
 
 
 def canonical(
-    shape: Sequence[int], axis: int, arrays: Sequence[np.ndarray | None]
+    shape: Sequence[int], axis: int, arrays: Sequence[np.ndarray | None], writeable: int = 1
 ) -> Iterator[list[np.ndarray | None]]:
     """Yield lists of 3-D ``(outer, T, inner)`` views, one per leftover leading index.
 
-    ``arrays[0]`` is the output (writeable view); ``None`` entries pass through.
+    ``arrays[0]`` is the output; it and the next ``writeable - 1`` arrays get writeable
+    views.  ``None`` entries pass through.
     """
     present = [a for a in arrays if a is not None]
     groups = _groups(shape, axis, present)
@@ -76,7 +77,7 @@ def canonical(
                 shape=lead_shape + (n_outer, shape[axis], n_inner),
                 strides=tuple(stride(g) for g in lead)
                 + (stride(outer), arr.strides[axis], stride(inner)),
-                writeable=k == 0,
+                writeable=k < writeable,
             )
         )
     for idx in np.ndindex(*lead_shape):
@@ -93,6 +94,24 @@ def inner_block(out3: np.ndarray) -> int:
     n_inner = out3.shape[2]
     n_blocks = -(-n_inner // VECTOR_BLOCK)
     return max(1, -(-n_inner // max(1, n_blocks)))
+
+
+def lane_block(out3: np.ndarray, n_threads: int) -> int:
+    """Lanes per task for the stateful (EWM) kernels.
+
+    Time-major: blocks as wide as possible (long contiguous runs per row are what the
+    hardware prefetcher streams well; at most ``VECTOR_BLOCK``) but enough of them to
+    give every thread work, never narrower than 64 lanes; a multiple of 8 lanes (whole
+    cache lines).  Row-wise: 8 series per task, eight dependency chains in flight.
+    Results never depend on the block (each lane is scanned by one thread, in order),
+    so using the thread count here only affects speed.
+    """
+    if not time_major(out3):
+        return 8
+    n_outer, _, n_inner = out3.shape
+    n_blocks = max(-(-n_inner // VECTOR_BLOCK), min(-(-n_threads // n_outer), n_inner // 64))
+    block = -(-n_inner // max(1, n_blocks))
+    return -(-block // 8) * 8
 
 
 def use_chunked(out3: np.ndarray) -> bool:

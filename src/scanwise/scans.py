@@ -41,6 +41,7 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from . import _dispatch
 from . import _validate as v
+from ._frames import accepts_frames
 
 
 def _flag(value: Any, name: str) -> bool:
@@ -112,6 +113,7 @@ def _accumulate(
     )
 
 
+@accepts_frames()
 def cumsum(
     x: ArrayLike,
     /,
@@ -154,6 +156,7 @@ def cumsum(
     return _accumulate(np.add, x, axis, dtype, include_initial, reverse, reset, initial, out)
 
 
+@accepts_frames()
 def cumprod(
     x: ArrayLike,
     /,
@@ -181,6 +184,7 @@ def cumprod(
     return _accumulate(np.multiply, x, axis, dtype, include_initial, reverse, reset, initial, out)
 
 
+@accepts_frames()
 def logcumsumexp(
     x: ArrayLike,
     /,
@@ -231,6 +235,7 @@ def _recurrence_dtype(*operands: Any) -> np.dtype:
     return result
 
 
+@accepts_frames(template=1)
 def linear_recurrence(
     a: ArrayLike,
     b: ArrayLike,
@@ -273,6 +278,7 @@ def linear_recurrence(
     return _recurrence(a_in, b_arr, axis, initial, reverse, reset, out, "b")
 
 
+@accepts_frames()
 def discounted_cumsum(
     x: ArrayLike,
     discount: ArrayLike,

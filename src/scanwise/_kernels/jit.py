@@ -46,7 +46,9 @@ class kernel:
 
     def __call__(self, *args: Any) -> Any:
         if self._dispatcher is None:
-            self._dispatcher = numba.njit(cache=True, parallel=True, nogil=True)(self.fn)
+            self._dispatcher = numba.njit(
+                cache=True, parallel=True, nogil=True, error_model="numpy"
+            )(self.fn)
         layout = _layout(args)
         sig = tuple(_numba_type(a, layout) for a in args)
         if sig not in self._compiled:

@@ -1,0 +1,84 @@
+"""Run a validated EWM scan: cast, guard aliasing, lay out, carry the state, call a kernel.
+
+Called by :mod:`scanwise.ewm` once every argument is checked; computes nothing itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from . import _layout
+from ._dispatch import _unalias
+
+_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _kernel_input(arr: np.ndarray | None) -> np.ndarray | None:
+    if arr is None or arr.dtype in _KERNEL_DTYPES:
+        return arr
+    return arr.astype(np.float64)
+
+
+def run(
+    kind: str,
+    x: np.ndarray,
+    y: np.ndarray | None,
+    *,
+    axis: int,
+    factor: float | np.ndarray,
+    reset: np.ndarray | None,
+    state: np.ndarray,
+    out: np.ndarray | None,
+    result: np.dtype,
+    options: dict[str, Any],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scan ``x`` (and ``y``) along ``axis``; returns ``(result array, new state data)``.
+
+    ``kind`` is ``"mean"``, ``"cov"`` (``y`` None: variance) or ``"corr"``.  ``state`` is
+    ``(F, *shape without axis)`` float64 and is not modified.  ``options`` are the
+    kernel's scalar arguments (alpha, adjust, ignore_na, irregular, minp[, bias, root]).
+    """
+    import numba
+
+    from ._kernels import ewm as kernels
+
+    shape = x.shape
+    if out is not None and out.dtype in _KERNEL_DTYPES:
+        target = out
+    else:
+        target = np.empty_like(x, dtype=result)
+    x = _unalias(_kernel_input(x), target, axis, elementwise=True)
+    y = _unalias(_kernel_input(y), target, axis, elementwise=True)
+    reset = _unalias(reset, target, axis, elementwise=False)
+
+    # the state, one (length-1 along axis) array per field, seen as broadcast along time
+    new_state = np.expand_dims(state, axis + 1).copy()
+    field_views = [
+        as_strided(f, shape=shape, strides=f.strides[:axis] + (0,) + f.strides[axis + 1 :])
+        for f in new_state
+    ]
+    n_fields = len(field_views)
+    fn = kernels.ewm_mean_scan if kind == "mean" else kernels.ewm_cov_scan
+    if kind == "corr":
+        fn = kernels.ewm_corr_scan
+    if target.size:  # else nothing to scan and the state stays as it is
+        arrays = [target, *field_views, x, y, reset]
+        for views in _layout.canonical(shape, axis, arrays, writeable=1 + n_fields):
+            out3, x3, y3, reset3 = views[0], *views[1 + n_fields :]
+            fields3 = views[1 : 1 + n_fields]
+            packed = np.ascontiguousarray(np.stack([f[:, 0, :] for f in fields3]))
+            block = _layout.lane_block(out3, numba.get_num_threads())
+            if kind == "mean":
+                fn(x3, factor, reset3, packed, out3, block, *options.values())
+            else:
+                fn(x3, y3, factor, reset3, packed, out3, block, *options.values())
+            for f, values in zip(fields3, packed):
+                f[:, 0, :] = values
+    state_out = np.squeeze(new_state, axis + 1)
+    if target is not out and out is not None:
+        np.copyto(out, target, casting="unsafe")
+        return out, state_out
+    return target, state_out

@@ -1,0 +1,97 @@
+"""The streaming state of the EWM family: what one call hands to the next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: State fields per kind, in kernel order (see :mod:`scanwise._kernels.ewm`).
+FIELDS: dict[str, tuple[str, ...]] = {
+    "mean": ("mean", "old_wt", "nobs"),
+    "cov": ("mean_x", "mean_y", "cov", "sum_wt", "sum_wt2", "old_wt", "nobs"),
+    "corr": ("mean_x", "mean_y", "cov", "var_x", "var_y", "old_wt", "nobs"),
+}
+_FRESH = {
+    "mean": (np.nan, 1.0, 0.0),
+    "cov": (np.nan, np.nan, 0.0, 1.0, 1.0, 1.0, 0.0),
+    "corr": (np.nan, np.nan, 0.0, 0.0, 0.0, 1.0, 0.0),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class EWMState:
+    """Where an EWM scan stopped, per series; pass it as ``state=`` to continue.
+
+    Continuing with ``state=`` gives exactly the result of one call over the
+    concatenated data (NaN gaps, ``min_periods`` counts and ``adjust=False``
+    renormalisation included).  Picklable; ``shape`` is the input's shape without the
+    time axis.
+
+    Attributes:
+        kind: ``"mean"`` (ewm_mean), ``"cov"`` (ewm_var / ewm_std / ewm_cov) or
+            ``"corr"`` (ewm_corr).
+        data: float64 array ``(len(fields), *shape)``; ``state["mean"]`` etc. read one
+            field: the weighted mean(s) (NaN before the first observation), pandas'
+            ``old_wt`` (the summed weight of the past, renormalised to 1 after each
+            observation when ``adjust=False``), ``sum_wt``/``sum_wt2`` (for the unbiased
+            correction), running ``cov``/``var_x``/``var_y`` and ``nobs``, the number of
+            observations seen (for ``min_periods``).
+        last_time: the last ``times`` value seen (float64; datetimes as int64 ticks),
+            or None when the scan had no ``times``.
+        config: the decay settings the state belongs to; continuing with other settings
+            raises ``ValueError``.
+    """
+
+    kind: str
+    data: np.ndarray
+    last_time: float | None
+    config: tuple[Any, ...]
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return FIELDS[self.kind]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape[1:]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.data[self.fields.index(name)]
+
+    def __repr__(self) -> str:
+        return (
+            f"EWMState(kind={self.kind!r}, shape={self.shape}, last_time={self.last_time!r}, "
+            f"config={self.config!r})"
+        )
+
+
+def fresh(kind: str, shape: tuple[int, ...]) -> np.ndarray:
+    """State data of series that have seen nothing yet."""
+    vals = np.asarray(_FRESH[kind], dtype=np.float64)
+    return np.broadcast_to(vals.reshape((-1,) + (1,) * len(shape)), (len(vals), *shape)).copy()
+
+
+def check(state: Any, kind: str, shape: tuple[int, ...], config: tuple[Any, ...]) -> EWMState:
+    """A user ``state=``: an :class:`EWMState` of this op, shape and configuration."""
+    if not isinstance(state, EWMState):
+        raise TypeError(
+            f"state must be an EWMState returned with return_state=True, got "
+            f"{type(state).__name__}"
+        )
+    if state.kind != kind:
+        raise ValueError(f"state comes from an ewm {state.kind} scan, not {kind}")
+    if state.shape != shape:
+        raise ValueError(
+            f"state has shape {state.shape}, expected {shape} (the input without the time axis)"
+        )
+    if state.config != config:
+        raise ValueError(
+            f"state was computed with {dict(zip(CONFIG_NAMES, state.config))}, "
+            f"this call uses {dict(zip(CONFIG_NAMES, config))}"
+        )
+    return state
+
+
+CONFIG_NAMES = ("com", "halflife", "times", "adjust", "ignore_na")

@@ -1,0 +1,132 @@
+"""pandas and polars adapters: Series/DataFrame in, the same type out.
+
+For these objects time runs along the rows, so ``axis`` is not needed (0 is accepted).
+The result keeps the index, the column names and the Series name.  Neither library is
+imported by scanwise: an object can only be a pandas (polars) object if the user has
+imported pandas (polars), so the check looks in ``sys.modules``.
+
+Conversions: columns go through ``to_numpy()``; pandas nullable dtypes (``Float64``,
+``Int64``, ...) become float64 with NaN for ``NA``; polars nulls become NaN in float
+columns.  Results are plain NumPy dtypes.  Keyword arrays may be frames too: ``reset``
+(a 1-D one marks rows of a DataFrame), ``initial`` (one value per column), ``times`` (a
+DatetimeIndex, a datetime Series or column).
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+def _kind(obj: Any) -> str | None:
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(obj, (pd.Series, pd.DataFrame)):
+        return "pandas"
+    pl = sys.modules.get("polars")
+    if pl is not None and isinstance(obj, (pl.Series, pl.DataFrame)):
+        return "polars"
+    return None
+
+
+def _is_series_like(obj: Any) -> bool:
+    """A pandas/polars Series or Index (used for keyword arrays such as ``times``)."""
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(obj, (pd.Series, pd.Index)):
+        return True
+    pl = sys.modules.get("polars")
+    return pl is not None and isinstance(obj, pl.Series)
+
+
+def to_numpy(obj: Any) -> np.ndarray:
+    """The values of a pandas/polars object as a NumPy array (NA/null -> NaN)."""
+    if _kind(obj) == "pandas":
+        dtypes = [obj.dtype] if obj.ndim == 1 else list(obj.dtypes)
+        if any(not isinstance(d, np.dtype) for d in dtypes):
+            try:
+                return obj.to_numpy(dtype=np.float64, na_value=np.nan)
+            except (TypeError, ValueError):
+                return obj.to_numpy()
+        return obj.to_numpy()
+    return np.asarray(obj.to_numpy())
+
+
+def wrap(values: np.ndarray, like: Any) -> Any:
+    """``values`` as an object of ``like``'s type, index and names."""
+    if _kind(like) == "pandas":
+        pd = sys.modules["pandas"]
+        if like.ndim == 1:
+            return pd.Series(values, index=like.index, name=like.name, copy=False)
+        return pd.DataFrame(values, index=like.index, columns=like.columns, copy=False)
+    pl = sys.modules["polars"]
+    if isinstance(like, pl.Series):
+        return pl.Series(like.name, values)
+    return pl.DataFrame(
+        {name: values[:, k] for k, name in enumerate(like.columns)}
+    )
+
+
+def _keyword(name: str, value: Any, like: Any) -> Any:
+    if name == "times":
+        if _kind(value) == "polars" or (_is_series_like(value) and _kind(value) != "pandas"):
+            return value.to_numpy()
+        return value  # pandas Index/Series are handled (with time zones) by as_times
+    if _kind(value) is not None or _is_series_like(value):
+        value = to_numpy(value)
+    if name == "reset" and like.ndim == 2:
+        arr = np.asarray(value)
+        if arr.ndim == 1 and arr.shape[0] == like.shape[0]:
+            return arr[:, None]  # one flag per row
+    return value
+
+
+def accepts_frames(template: int = 0) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: let ``fn`` take pandas/polars objects as its positional arrays.
+
+    ``template`` is the positional argument whose type, index and names the result
+    takes when it is a frame (``b`` for ``linear_recurrence``).
+    """
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            kinds = [_kind(a) for a in args]
+            if not any(kinds):
+                return fn(*args, **kwargs)
+            like = args[template] if kinds[template] else next(
+                a for a, k in zip(args, kinds) if k
+            )
+            if kwargs.get("axis") not in (None, 0):
+                raise ValueError(
+                    f"axis must be None or 0 for {type(like).__name__} input (time runs "
+                    f"along the rows), got {kwargs['axis']!r}"
+                )
+            if kwargs.get("include_initial"):
+                raise ValueError(
+                    f"include_initial=True does not fit a {type(like).__name__}'s index; "
+                    "pass a NumPy array"
+                )
+            if kwargs.get("out") is not None:
+                raise ValueError(f"out= is for NumPy arrays, not {type(like).__name__} input")
+            arrays = []
+            for a, k in zip(args, kinds):
+                if k is None:
+                    arrays.append(a)
+                    continue
+                arr = to_numpy(a)
+                if arr.ndim == 1 and like.ndim == 2:
+                    arr = arr[:, None]  # a Series beside a DataFrame: one value per row
+                arrays.append(arr)
+            kw = {n: _keyword(n, val, like) for n, val in kwargs.items()}
+            kw["axis"] = 0
+            result = fn(*arrays, **kw)
+            if isinstance(result, tuple):  # (values, state)
+                return (wrap(result[0], like), *result[1:])
+            return wrap(result, like)
+
+        return wrapper
+
+    return decorate

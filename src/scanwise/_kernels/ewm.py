@@ -1,0 +1,312 @@
+"""Kernels for exponentially weighted mean, variance, covariance and correlation.
+
+The update rules are pandas' (``pandas/_libs/window/aggregations.pyx``: ``ewm`` and
+``ewmcov``), written for many series at once.  The mean is the ratio of two linear
+recurrences sharing the coefficient ``a[t]`` (see DESIGN.md), ``num[t] = a*num + x`` and
+``den[t] = a*den + 1``; like pandas it is carried in normalised form, ``mean = num/den``
+and ``old_wt = den``, which keeps the numbers bounded (no underflow across long NaN gaps
+or huge time gaps) and rounds exactly like pandas.
+
+Canonical views as everywhere (:mod:`scanwise._layout`): ``x``, ``y``, ``reset`` and
+``out`` are ``(outer, T, inner)``.  A task is one outer index and a block of ``block``
+neighbouring lanes of ``inner``; its per-lane state lives in small local arrays and the
+time loop is outside the lane loop.  With a contiguous inner axis the lane loop
+vectorises; with a strided one (time is the fast axis) the lanes are independent
+dependency chains in flight together.  Either way each lane is computed in time order by
+one thread: results never depend on ``block`` or on the thread count.
+
+``factor`` is the per-step decay ``1 - alpha`` (a number) or, with ``times``, a 1-D array
+``factor[t]`` applied when step ``t`` decays the state.  ``state`` is ``(F, outer,
+inner)`` (fields listed in :mod:`scanwise._ewm_state`), read before the first step and
+written after the last.
+
+Per step (one lane), with ``started = mean == mean``:
+
+* ``reset[t]``: the state becomes fresh (``mean = NaN``, weights 1, ``nobs = 0``);
+* ``obs = x[t] is not NaN`` (and ``y[t]`` for cov/corr);
+* started and (obs or not ignore_na): weights decay, ``old_wt *= factor[t]``;
+* started and obs: ``new_wt = 1`` (adjust) or ``alpha`` (or ``1 - old_wt`` when
+  ``irregular``); ``mean = (old_wt*mean + new_wt*x)/(old_wt + new_wt)`` unless
+  ``mean == x`` (keeps constant series exact); then ``old_wt += new_wt`` (adjust) or
+  ``old_wt = 1``;
+* not started and obs: ``mean = x``;
+* output is NaN while ``nobs < min_periods``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange, types
+from numba.extending import overload
+
+from .jit import kernel
+
+
+def factor_at(factor, t):  # pragma: no cover - only called inside jitted code
+    raise NotImplementedError
+
+
+@overload(factor_at, inline="always")
+def _factor_at(factor, t):
+    if isinstance(factor, types.Array):
+        return lambda factor, t: factor[t]
+    return lambda factor, t: factor
+
+
+@njit(inline="always")
+def _toward(mean, cur, old_wt, new_wt):  # pragma: no cover - numba
+    """pandas' weighted-mean update; an unchanged value stays bit-exact."""
+    if mean == cur:
+        return mean
+    return (old_wt * mean + new_wt * cur) / (old_wt + new_wt)
+
+
+@kernel
+def ewm_mean_scan(
+    x, factor, reset, state, out, block, alpha, adjust, ignore_na, irregular, minp
+):  # pragma: no cover - numba
+    """EW mean; ``state`` fields: mean, old_wt, nobs."""
+    n_outer, n_t, n_inner = out.shape
+    n_blocks = (n_inner + block - 1) // block
+    new_wt0 = 1.0 if adjust else alpha
+    for k in prange(n_outer * n_blocks):
+        o = k // n_blocks
+        i0 = (k - o * n_blocks) * block
+        m = min(n_inner, i0 + block) - i0
+        mean = np.empty(m)
+        old_wt = np.empty(m)
+        nobs = np.empty(m)
+        for j in range(m):
+            mean[j] = state[0, o, i0 + j]
+            old_wt[j] = state[1, o, i0 + j]
+            nobs[j] = state[2, o, i0 + j]
+        for t in range(n_t):
+            f = factor_at(factor, t)
+            # row slices: unit-stride lane loops that LLVM vectorises
+            xr = x[o, t, i0 : i0 + m]
+            outr = out[o, t, i0 : i0 + m]
+            rr = reset[o, t, i0 : i0 + m] if reset is not None else None
+            for j in range(m):
+                w = mean[j]
+                ow = old_wt[j]
+                n = nobs[j]
+                if rr is not None:
+                    r = rr[j]
+                    w = np.nan if r else w
+                    ow = 1.0 if r else ow
+                    n = 0.0 if r else n
+                cur = xr[j]
+                # branch-free, so that the lane loop vectorises
+                obs = cur == cur
+                started = w == w
+                n += 1.0 if obs else 0.0
+                ow = ow * f if started and (obs or not ignore_na) else ow
+                nw = 1.0 - ow if irregular else new_wt0
+                upd = started and obs
+                moved = (ow * w + nw * cur) / (ow + nw)
+                w = moved if upd and w != cur else (cur if obs and not started else w)
+                ow = (ow + nw if adjust else 1.0) if upd else ow
+                mean[j] = w
+                old_wt[j] = ow
+                nobs[j] = n
+                outr[j] = w if n >= minp else np.nan
+        for j in range(m):
+            state[0, o, i0 + j] = mean[j]
+            state[1, o, i0 + j] = old_wt[j]
+            state[2, o, i0 + j] = nobs[j]
+
+
+@njit(inline="always")
+def _moments_step(mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_na):
+    """One pairwise step of the means and a co-moment ``c``, branch-free.
+
+    Returns ``(mx, my, c, ow, nw, upd, decayed)``: ``upd`` says the step was an update of
+    a started series with weight ``nw`` (``decayed``: the old weights were scaled by
+    ``f``).
+    """
+    started = mx == mx
+    decayed = started and (obs or not ignore_na)
+    ow = ow * f if decayed else ow
+    nw = 1.0 - ow if irregular else nw0
+    upd = started and obs
+    # one division (pandas divides three times: results differ by an ulp or so)
+    inv = 1.0 / (ow + nw)
+    nmx = mx if mx == cx else (ow * mx + nw * cx) * inv
+    nmy = my if my == cy else (ow * my + nw * cy) * inv
+    nc = (ow * (c + (mx - nmx) * (my - nmy)) + nw * (cx - nmx) * (cy - nmy)) * inv
+    first = obs and not started
+    mx = nmx if upd else (cx if first else mx)
+    my = nmy if upd else (cy if first else my)
+    c = nc if upd else c
+    return mx, my, c, ow, nw, upd, decayed
+
+
+@kernel
+def ewm_cov_scan(
+    x, y, factor, reset, state, out, block, alpha, adjust, ignore_na, irregular, minp, bias, root
+):  # pragma: no cover - numba
+    """EW covariance of ``x`` and ``y`` (variance when ``y is None``; ``root``: its sqrt).
+
+    ``state`` fields: mean_x, mean_y, cov, sum_wt, sum_wt2, old_wt, nobs.  The unbiased
+    output is ``cov * sum_wt**2 / (sum_wt**2 - sum_wt2)`` (NaN while that denominator
+    is not positive), as pandas.
+    """
+    n_outer, n_t, n_inner = out.shape
+    n_blocks = (n_inner + block - 1) // block
+    nw0 = 1.0 if adjust else alpha
+    for k in prange(n_outer * n_blocks):
+        o = k // n_blocks
+        i0 = (k - o * n_blocks) * block
+        m = min(n_inner, i0 + block) - i0
+        s_mx = state[0, o, i0 : i0 + m].copy()
+        s_my = state[1, o, i0 : i0 + m].copy()
+        s_c = state[2, o, i0 : i0 + m].copy()
+        s_sw = state[3, o, i0 : i0 + m].copy()
+        s_sw2 = state[4, o, i0 : i0 + m].copy()
+        s_ow = state[5, o, i0 : i0 + m].copy()
+        s_n = state[6, o, i0 : i0 + m].copy()
+        for t in range(n_t):
+            f = factor_at(factor, t)
+            xr = x[o, t, i0 : i0 + m]
+            yr = y[o, t, i0 : i0 + m] if y is not None else None
+            outr = out[o, t, i0 : i0 + m]
+            rr = reset[o, t, i0 : i0 + m] if reset is not None else None
+            for j in range(m):
+                mx = s_mx[j]
+                my = mx if y is None else s_my[j]  # variance: identical means, computed once
+                c = s_c[j]
+                sw = s_sw[j]
+                sw2 = s_sw2[j]
+                ow = s_ow[j]
+                n = s_n[j]
+                if rr is not None:
+                    r = rr[j]
+                    mx = np.nan if r else mx
+                    my = np.nan if r else my
+                    c = 0.0 if r else c
+                    sw = 1.0 if r else sw
+                    sw2 = 1.0 if r else sw2
+                    ow = 1.0 if r else ow
+                    n = 0.0 if r else n
+                cx = xr[j]
+                cy = cx if yr is None else yr[j]
+                obs = cx == cx and cy == cy
+                n += 1.0 if obs else 0.0
+                mx, my, c, ow, nw, upd, decayed = _moments_step(
+                    mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust,
+                    ignore_na,
+                )
+                sw = sw * f if decayed else sw
+                sw2 = sw2 * (f * f) if decayed else sw2
+                sw = sw + nw if upd else sw
+                sw2 = sw2 + nw * nw if upd else sw2
+                ow = ow + nw if upd else ow
+                if not adjust:  # renormalise so that old_wt is 1 (loop-invariant test)
+                    inv_ow = 1.0 / ow
+                    sw = sw * inv_ow if upd else sw
+                    sw2 = sw2 * (inv_ow * inv_ow) if upd else sw2
+                    ow = 1.0 if upd else ow
+                s_mx[j] = mx
+                s_my[j] = my
+                s_c[j] = c
+                s_sw[j] = sw
+                s_sw2[j] = sw2
+                s_ow[j] = ow
+                s_n[j] = n
+                num = sw * sw
+                den = num - sw2
+                r_ = c if bias else (num / den * c if den > 0.0 else np.nan)
+                if root:
+                    r_ = np.sqrt(r_) if r_ >= 0.0 else (r_ if r_ != r_ else 0.0)
+                outr[j] = r_ if n >= minp else np.nan
+        state[0, o, i0 : i0 + m] = s_mx
+        state[1, o, i0 : i0 + m] = s_my
+        state[2, o, i0 : i0 + m] = s_c
+        state[3, o, i0 : i0 + m] = s_sw
+        state[4, o, i0 : i0 + m] = s_sw2
+        state[5, o, i0 : i0 + m] = s_ow
+        state[6, o, i0 : i0 + m] = s_n
+
+
+@kernel
+def ewm_corr_scan(
+    x, y, factor, reset, state, out, block, alpha, adjust, ignore_na, irregular, minp
+):  # pragma: no cover - numba
+    """EW correlation ``cov / sqrt(var_x * var_y)`` on pairwise-complete observations.
+
+    All three moments are the biased ones, as pandas; ``sqrt`` of a negative is 0.
+    ``state`` fields: mean_x, mean_y, cov, var_x, var_y, old_wt, nobs.
+    """
+    n_outer, n_t, n_inner = out.shape
+    n_blocks = (n_inner + block - 1) // block
+    nw0 = 1.0 if adjust else alpha
+    for k in prange(n_outer * n_blocks):
+        o = k // n_blocks
+        i0 = (k - o * n_blocks) * block
+        m = min(n_inner, i0 + block) - i0
+        s_mx = state[0, o, i0 : i0 + m].copy()
+        s_my = state[1, o, i0 : i0 + m].copy()
+        s_c = state[2, o, i0 : i0 + m].copy()
+        s_vx = state[3, o, i0 : i0 + m].copy()
+        s_vy = state[4, o, i0 : i0 + m].copy()
+        s_ow = state[5, o, i0 : i0 + m].copy()
+        s_n = state[6, o, i0 : i0 + m].copy()
+        for t in range(n_t):
+            f = factor_at(factor, t)
+            xr = x[o, t, i0 : i0 + m]
+            yr = y[o, t, i0 : i0 + m]
+            outr = out[o, t, i0 : i0 + m]
+            rr = reset[o, t, i0 : i0 + m] if reset is not None else None
+            for j in range(m):
+                mx = s_mx[j]
+                my = s_my[j]
+                c = s_c[j]
+                vx = s_vx[j]
+                vy = s_vy[j]
+                ow = s_ow[j]
+                n = s_n[j]
+                if rr is not None:
+                    r = rr[j]
+                    mx = np.nan if r else mx
+                    my = np.nan if r else my
+                    c = 0.0 if r else c
+                    vx = 0.0 if r else vx
+                    vy = 0.0 if r else vy
+                    ow = 1.0 if r else ow
+                    n = 0.0 if r else n
+                cx = xr[j]
+                cy = yr[j]
+                obs = cx == cx and cy == cy
+                n += 1.0 if obs else 0.0
+                omx = mx
+                omy = my
+                mx, my, c, ow, nw, upd, decayed = _moments_step(
+                    mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust,
+                    ignore_na,
+                )
+                tot = ow + nw
+                inv = 1.0 / tot
+                ex = omx - mx
+                ey = omy - my
+                dx = cx - mx
+                dy = cy - my
+                vx = (ow * (vx + ex * ex) + nw * dx * dx) * inv if upd else vx
+                vy = (ow * (vy + ey * ey) + nw * dy * dy) * inv if upd else vy
+                ow = (tot if adjust else 1.0) if upd else ow
+                s_mx[j] = mx
+                s_my[j] = my
+                s_c[j] = c
+                s_vx[j] = vx
+                s_vy[j] = vy
+                s_ow[j] = ow
+                s_n[j] = n
+                p = vx * vy
+                q = np.sqrt(p) if p >= 0.0 else (p if p != p else 0.0)
+                outr[j] = c / q if n >= minp else np.nan
+        state[0, o, i0 : i0 + m] = s_mx
+        state[1, o, i0 : i0 + m] = s_my
+        state[2, o, i0 : i0 + m] = s_c
+        state[3, o, i0 : i0 + m] = s_vx
+        state[4, o, i0 : i0 + m] = s_vy
+        state[5, o, i0 : i0 + m] = s_ow
+        state[6, o, i0 : i0 + m] = s_n
