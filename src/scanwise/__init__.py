@@ -11,11 +11,11 @@ from .rl import discounted_returns, gae, lambda_returns
 from .scans import cumprod, cumsum, discounted_cumsum, linear_recurrence, logcumsumexp
 
 __all__ = [
+    "EWMState",
     "cumprod",
     "cumsum",
     "discounted_cumsum",
     "discounted_returns",
-    "EWMState",
     "ewm_corr",
     "ewm_cov",
     "ewm_mean",

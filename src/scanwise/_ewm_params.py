@@ -50,7 +50,8 @@ def decay(
     alpha: Any, com: Any, span: Any, halflife: Any, times_unit: str | None
 ) -> Decay:
     """Check that exactly one decay parameter is given and convert it (see module doc)."""
-    given = {n: v for n, v in zip(_NAMES, (alpha, com, span, halflife)) if v is not None}
+    values = (alpha, com, span, halflife)
+    given = {n: v for n, v in zip(_NAMES, values, strict=True) if v is not None}
     if not given:
         raise ValueError("one of alpha, com, span or halflife must be given")
     if len(given) > 1:

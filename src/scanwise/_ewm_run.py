@@ -75,7 +75,7 @@ def run(
                 fn(x3, factor, reset3, packed, out3, block, *options.values())
             else:
                 fn(x3, y3, factor, reset3, packed, out3, block, *options.values())
-            for f, values in zip(fields3, packed):
+            for f, values in zip(fields3, packed, strict=True):
                 f[:, 0, :] = values
     state_out = np.squeeze(new_state, axis + 1)
     if target is not out and out is not None:

@@ -88,8 +88,8 @@ def check(state: Any, kind: str, shape: tuple[int, ...], config: tuple[Any, ...]
         )
     if state.config != config:
         raise ValueError(
-            f"state was computed with {dict(zip(CONFIG_NAMES, state.config))}, "
-            f"this call uses {dict(zip(CONFIG_NAMES, config))}"
+            f"state was computed with {dict(zip(CONFIG_NAMES, state.config, strict=True))}, "
+            f"this call uses {dict(zip(CONFIG_NAMES, config, strict=True))}"
         )
     return state
 

@@ -97,7 +97,7 @@ def accepts_frames(template: int = 0) -> Callable[[Callable[..., Any]], Callable
             if not any(kinds):
                 return fn(*args, **kwargs)
             like = args[template] if kinds[template] else next(
-                a for a, k in zip(args, kinds) if k
+                a for a, k in zip(args, kinds, strict=True) if k
             )
             if kwargs.get("axis") not in (None, 0):
                 raise ValueError(
@@ -112,7 +112,7 @@ def accepts_frames(template: int = 0) -> Callable[[Callable[..., Any]], Callable
             if kwargs.get("out") is not None:
                 raise ValueError(f"out= is for NumPy arrays, not {type(like).__name__} input")
             arrays = []
-            for a, k in zip(args, kinds):
+            for a, k in zip(args, kinds, strict=True):
                 if k is None:
                     arrays.append(a)
                     continue

@@ -280,7 +280,7 @@ def ewm_corr_scan(
                 n += 1.0 if obs else 0.0
                 omx = mx
                 omy = my
-                mx, my, c, ow, nw, upd, decayed = _moments_step(
+                mx, my, c, ow, nw, upd, _decayed = _moments_step(
                     mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust,
                     ignore_na,
                 )
