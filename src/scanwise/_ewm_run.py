@@ -16,10 +16,20 @@ from ._dispatch import _unalias
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
+def _readonly(arr: np.ndarray | None) -> np.ndarray | None:
+    """A read-only view: one compiled signature serves writeable and read-only inputs."""
+    if arr is None:
+        return None
+    view = arr.view()
+    view.flags.writeable = False
+    return view
+
+
 def _kernel_input(arr: np.ndarray | None) -> np.ndarray | None:
-    if arr is None or arr.dtype in _KERNEL_DTYPES:
-        return arr
-    return arr.astype(np.float64)
+    """float32/float64 as they are, anything else as float64; read-only."""
+    if arr is not None and arr.dtype not in _KERNEL_DTYPES:
+        arr = arr.astype(np.float64)
+    return _readonly(arr)
 
 
 def run(
@@ -28,7 +38,7 @@ def run(
     y: np.ndarray | None,
     *,
     axis: int,
-    factor: float | np.ndarray,
+    factor: np.ndarray,
     reset: np.ndarray | None,
     state: np.ndarray,
     out: np.ndarray | None,
@@ -46,13 +56,14 @@ def run(
     from ._kernels import ewm as kernels
 
     shape = x.shape
+    factor = _readonly(factor)
     if out is not None and out.dtype in _KERNEL_DTYPES:
         target = out
     else:
         target = np.empty_like(x, dtype=result)
     x = _unalias(_kernel_input(x), target, axis, elementwise=True)
     y = _unalias(_kernel_input(y), target, axis, elementwise=True)
-    reset = _unalias(reset, target, axis, elementwise=False)
+    reset = _readonly(_unalias(reset, target, axis, elementwise=False))
 
     # the state, one (length-1 along axis) array per field, seen as broadcast along time
     new_state = np.expand_dims(state, axis + 1).copy()

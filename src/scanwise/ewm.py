@@ -125,7 +125,8 @@ def _ewm(kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
         st = check(kw["state"], state_kind, reduced, config)
         data, last = st.data, st.last_time
     if values is None:
-        factor: float | np.ndarray = 1.0 - dec.alpha
+        # an array even when constant: one compiled signature instead of two
+        factor = np.full(n_t, 1.0 - dec.alpha)
         new_last = None
     else:
         if last is not None and n_t and values[0] < last:

@@ -80,3 +80,90 @@ def logcumsumexp(x, *, axis=0, reverse=False, reset=None, initial=None):
     x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.float64
     return _elementwise(np.logaddexp, x, dtype, axis, reverse, reset, initial)
+
+
+def ewm(
+    x: Any,
+    y: Any = None,
+    *,
+    stat: str,
+    alpha: float,
+    adjust: bool = True,
+    ignore_na: bool = False,
+    min_periods: int = 0,
+    bias: bool = False,
+    decay: Any = None,
+    reset: Any = None,
+) -> np.ndarray:
+    """EW statistics of one 1-D series, one step at a time, as pandas'
+    ``aggregations.pyx`` (``ewm`` for the mean, ``ewmcov`` for the rest) states them.
+
+    ``stat`` is ``"mean"``, ``"var"``, ``"std"``, ``"cov"`` or ``"corr"``.  Extensions
+    beyond pandas: ``decay[t]`` (per-step factor from ``times``, used for every stat, in
+    which case ``adjust=False`` gives the new point the weight ``1 - old_wt``) and
+    ``reset[t]`` (the series starts afresh at ``t``).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = x if y is None else np.asarray(y, dtype=np.float64)
+    n_t = x.shape[0]
+    minp = max(min_periods, 1)
+    old_factor = 1.0 - alpha
+    out = np.full(n_t, np.nan)
+    irregular = not adjust and (decay is not None or (stat == "mean" and alpha == 0.5))
+    mean_x = mean_y = np.nan
+    cov = var_x = var_y = 0.0
+    sum_wt = sum_wt2 = old_wt = 1.0
+    nobs = 0
+    for t in range(n_t):
+        if t == 0 or (reset is not None and reset[t]):
+            mean_x = mean_y = np.nan
+            cov = var_x = var_y = 0.0
+            sum_wt = sum_wt2 = old_wt = 1.0
+            nobs = 0
+        cx, cy = x[t], y[t]
+        obs = not (np.isnan(cx) or np.isnan(cy))
+        nobs += obs
+        if not np.isnan(mean_x):
+            if obs or not ignore_na:
+                f = old_factor if decay is None else decay[t]
+                sum_wt *= f
+                sum_wt2 *= f * f
+                old_wt *= f
+            if obs:
+                new_wt = 1.0 - old_wt if irregular else (1.0 if adjust else alpha)
+                old_mx, old_my = mean_x, mean_y
+                if mean_x != cx:
+                    mean_x = (old_wt * mean_x + new_wt * cx) / (old_wt + new_wt)
+                if mean_y != cy:
+                    mean_y = (old_wt * mean_y + new_wt * cy) / (old_wt + new_wt)
+                dx, dy = old_mx - mean_x, old_my - mean_y
+                ex, ey = cx - mean_x, cy - mean_y
+                tot = old_wt + new_wt
+                cov = (old_wt * (cov + dx * dy) + new_wt * ex * ey) / tot
+                var_x = (old_wt * (var_x + dx * dx) + new_wt * ex * ex) / tot
+                var_y = (old_wt * (var_y + dy * dy) + new_wt * ey * ey) / tot
+                sum_wt += new_wt
+                sum_wt2 += new_wt * new_wt
+                old_wt += new_wt
+                if not adjust:
+                    sum_wt /= old_wt
+                    sum_wt2 /= old_wt * old_wt
+                    old_wt = 1.0
+        elif obs:
+            mean_x, mean_y = cx, cy
+        if nobs < minp:
+            continue
+        if stat == "mean":
+            out[t] = mean_x
+        elif stat == "corr":
+            prod = var_x * var_y
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[t] = np.float64(cov) / np.sqrt(max(prod, 0.0))
+        else:
+            value = cov if stat == "cov" else var_x
+            if not bias:
+                num = sum_wt * sum_wt
+                den = num - sum_wt2
+                value = num / den * value if den > 0 else np.nan
+            out[t] = np.sqrt(max(value, 0.0)) if stat == "std" and value == value else value
+    return out

@@ -129,11 +129,12 @@ def _moments_step(mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_
     ow = ow * f if decayed else ow
     nw = 1.0 - ow if irregular else nw0
     upd = started and obs
-    # one division (pandas divides three times: results differ by an ulp or so)
-    inv = 1.0 / (ow + nw)
-    nmx = mx if mx == cx else (ow * mx + nw * cx) * inv
-    nmy = my if my == cy else (ow * my + nw * cy) * inv
-    nc = (ow * (c + (mx - nmx) * (my - nmy)) + nw * (cx - nmx) * (cy - nmy)) * inv
+    # pandas' operations exactly (divisions, not a shared reciprocal): the unbiased
+    # correction divides by sum_wt**2 - sum_wt2, which amplifies any rounding difference
+    tot = ow + nw
+    nmx = mx if mx == cx else (ow * mx + nw * cx) / tot
+    nmy = my if my == cy else (ow * my + nw * cy) / tot
+    nc = (ow * (c + (mx - nmx) * (my - nmy)) + nw * (cx - nmx) * (cy - nmy)) / tot
     first = obs and not started
     mx = nmx if upd else (cx if first else mx)
     my = nmy if upd else (cy if first else my)
@@ -202,9 +203,8 @@ def ewm_cov_scan(
                 sw2 = sw2 + nw * nw if upd else sw2
                 ow = ow + nw if upd else ow
                 if not adjust:  # renormalise so that old_wt is 1 (loop-invariant test)
-                    inv_ow = 1.0 / ow
-                    sw = sw * inv_ow if upd else sw
-                    sw2 = sw2 * (inv_ow * inv_ow) if upd else sw2
+                    sw = sw / ow if upd else sw
+                    sw2 = sw2 / (ow * ow) if upd else sw2
                     ow = 1.0 if upd else ow
                 s_mx[j] = mx
                 s_my[j] = my
@@ -285,13 +285,12 @@ def ewm_corr_scan(
                     ignore_na,
                 )
                 tot = ow + nw
-                inv = 1.0 / tot
                 ex = omx - mx
                 ey = omy - my
                 dx = cx - mx
                 dy = cy - my
-                vx = (ow * (vx + ex * ex) + nw * dx * dx) * inv if upd else vx
-                vy = (ow * (vy + ey * ey) + nw * dy * dy) * inv if upd else vy
+                vx = (ow * (vx + ex * ex) + nw * dx * dx) / tot if upd else vx
+                vy = (ow * (vy + ey * ey) + nw * dy * dy) / tot if upd else vy
                 ow = (tot if adjust else 1.0) if upd else ow
                 s_mx[j] = mx
                 s_my[j] = my

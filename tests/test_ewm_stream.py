@@ -1,0 +1,128 @@
+"""Streaming state, resets, layouts and thread counts of the EWM family (properties)."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from ewm_data import DECAYS, with_nans
+from hypothesis import given
+from hypothesis import strategies as st
+from layouts import LAYOUTS, relayout
+
+import scanwise
+from scanwise import reference
+
+STATS = st.sampled_from(["mean", "var", "std", "cov", "corr"])
+
+
+def _call(stat, x, y, **kw):
+    fn = getattr(scanwise, f"ewm_{stat}")
+    return fn(x, y, **kw) if stat in ("cov", "corr") else fn(x, **kw)
+
+
+@given(
+    st.data(),
+    STATS,
+    st.sampled_from(range(len(DECAYS))),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 4),
+    st.booleans(),
+)
+def test_any_chunking_gives_the_one_call_result(
+    data, stat, decay, adjust, ignore_na, min_periods, use_times
+):
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    n_t = data.draw(st.integers(0, 60))
+    x = with_nans(rng, n_t, 6, frac=data.draw(st.sampled_from([0.0, 0.2, 0.6])))
+    y = x + rng.standard_normal(x.shape)
+    reset = rng.random((n_t, 6)) < data.draw(st.sampled_from([0.0, 0.1]))
+    kw = dict(adjust=adjust, ignore_na=ignore_na, min_periods=min_periods, axis=0)
+    times = None
+    if use_times:
+        times = np.cumsum(rng.exponential(1.0, n_t) * (rng.random(n_t) < 0.9))
+        kw["halflife"] = 1.5
+    else:
+        kw.update(DECAYS[decay])
+    if stat not in ("mean",) and "bias" not in kw and stat != "corr":
+        kw["bias"] = data.draw(st.booleans())
+    whole = _call(stat, x, y, times=times, reset=reset, **kw)
+    cuts = sorted(data.draw(st.lists(st.integers(0, n_t), max_size=4)))
+    parts, state = [], None
+    for lo, hi in zip([0, *cuts], [*cuts, n_t], strict=True):
+        part, state = _call(
+            stat, x[lo:hi], y[lo:hi], times=None if times is None else times[lo:hi],
+            reset=reset[lo:hi], state=state, return_state=True, **kw,
+        )
+        parts.append(part)
+    np.testing.assert_array_equal(np.concatenate(parts), whole)
+    # the state pickles and says what it is
+    restored = pickle.loads(pickle.dumps(state))
+    np.testing.assert_array_equal(restored.data, state.data)
+    assert restored.shape == (6,) and restored.kind == state.kind
+
+
+@given(st.data(), STATS, LAYOUTS, st.integers(1, 3))
+def test_layouts_and_axes_match_the_reference(data, stat, layout, ndim):
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    shape = tuple(data.draw(st.sampled_from([1, 2, 5, 17])) for _ in range(ndim))
+    x = rng.standard_normal(shape)
+    x[rng.random(shape) < 0.2] = np.nan
+    y = rng.standard_normal(shape)
+    axis = data.draw(st.integers(-ndim, ndim - 1))
+    reset = rng.random(shape) < 0.1
+    kw = dict(alpha=0.3, adjust=data.draw(st.booleans()), ignore_na=data.draw(st.booleans()))
+    got = _call(stat, relayout(x, layout), relayout(y, layout), axis=axis, reset=reset, **kw)
+    xm, ym, rm = (np.moveaxis(a, axis, -1).reshape(-1, shape[axis]) for a in (x, y, reset))
+    want = np.stack([
+        reference.ewm(xs, ys if stat in ("cov", "corr") else None, stat=stat, reset=rs, **kw)
+        for xs, ys, rs in zip(xm, ym, rm, strict=True)
+    ])
+    want = np.moveaxis(want.reshape(np.moveaxis(x, axis, -1).shape), -1, axis)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=0, equal_nan=True)
+
+
+def test_reset_in_a_later_chunk_streams_exactly(rng):
+    """The carried state is separate from the restart value (unlike ``initial=``)."""
+    x = rng.standard_normal(50)
+    reset = np.zeros(50, dtype=bool)
+    reset[[30, 31, 45]] = True
+    whole = scanwise.ewm_var(x, alpha=0.2, reset=reset)
+    a, st = scanwise.ewm_var(x[:20], alpha=0.2, reset=reset[:20], return_state=True)
+    b = scanwise.ewm_var(x[20:], alpha=0.2, reset=reset[20:], state=st)
+    np.testing.assert_array_equal(np.r_[a, b], whole)
+
+
+def test_thread_count_does_not_change_results(rng):
+    numba = pytest.importorskip("numba")
+    x = with_nans(rng, 300, 70)
+    n = numba.get_num_threads()
+
+    def both():
+        return [
+            scanwise.ewm_mean(x, axis=0, alpha=0.1),
+            scanwise.ewm_corr(x, x[::-1], axis=0, com=3),
+        ]
+
+    try:
+        numba.set_num_threads(1)
+        one = both()
+        numba.set_num_threads(n)
+        many = both()
+    finally:
+        numba.set_num_threads(n)
+    for a, b in zip(one, many, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_state_fields_and_empty_chunks(rng):
+    x = rng.standard_normal((10, 3))
+    res, st = scanwise.ewm_mean(x, axis=0, alpha=0.5, return_state=True)
+    np.testing.assert_array_equal(st["mean"], res[-1])
+    np.testing.assert_array_equal(st["nobs"], [10, 10, 10])
+    empty, st2 = scanwise.ewm_mean(x[:0], axis=0, alpha=0.5, state=st, return_state=True)
+    assert empty.shape == (0, 3)
+    np.testing.assert_array_equal(st2.data, st.data)
