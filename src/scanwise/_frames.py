@@ -22,6 +22,10 @@ from typing import Any
 import numpy as np
 
 
+def _ndim(obj: Any) -> int:
+    return len(obj.shape)  # polars objects have no .ndim
+
+
 def _kind(obj: Any) -> str | None:
     pd = sys.modules.get("pandas")
     if pd is not None and isinstance(obj, (pd.Series, pd.DataFrame)):
@@ -44,7 +48,7 @@ def _is_series_like(obj: Any) -> bool:
 def to_numpy(obj: Any) -> np.ndarray:
     """The values of a pandas/polars object as a NumPy array (NA/null -> NaN)."""
     if _kind(obj) == "pandas":
-        dtypes = [obj.dtype] if obj.ndim == 1 else list(obj.dtypes)
+        dtypes = [obj.dtype] if _ndim(obj) == 1 else list(obj.dtypes)
         if any(not isinstance(d, np.dtype) for d in dtypes):
             try:
                 return obj.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -58,7 +62,7 @@ def wrap(values: np.ndarray, like: Any) -> Any:
     """``values`` as an object of ``like``'s type, index and names."""
     if _kind(like) == "pandas":
         pd = sys.modules["pandas"]
-        if like.ndim == 1:
+        if _ndim(like) == 1:
             return pd.Series(values, index=like.index, name=like.name, copy=False)
         return pd.DataFrame(values, index=like.index, columns=like.columns, copy=False)
     pl = sys.modules["polars"]
@@ -76,7 +80,7 @@ def _keyword(name: str, value: Any, like: Any) -> Any:
         return value  # pandas Index/Series are handled (with time zones) by as_times
     if _kind(value) is not None or _is_series_like(value):
         value = to_numpy(value)
-    if name == "reset" and like.ndim == 2:
+    if name == "reset" and _ndim(like) == 2:
         arr = np.asarray(value)
         if arr.ndim == 1 and arr.shape[0] == like.shape[0]:
             return arr[:, None]  # one flag per row
@@ -117,7 +121,7 @@ def accepts_frames(template: int = 0) -> Callable[[Callable[..., Any]], Callable
                     arrays.append(a)
                     continue
                 arr = to_numpy(a)
-                if arr.ndim == 1 and like.ndim == 2:
+                if arr.ndim == 1 and _ndim(like) == 2:
                     arr = arr[:, None]  # a Series beside a DataFrame: one value per row
                 arrays.append(arr)
             kw = {n: _keyword(n, val, like) for n, val in kwargs.items()}
