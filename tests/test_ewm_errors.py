@@ -57,7 +57,7 @@ def test_bad_inputs():
         scanwise.ewm_mean(X + 1j, alpha=0.5)
     with pytest.raises(TypeError, match="x must be a numeric array"):
         scanwise.ewm_var(["a", "b"], alpha=0.5)
-    with pytest.raises(ValueError, match="x with shape .* and y with shape .* do not broadcast"):
+    with pytest.raises(ValueError, match=r"x with shape .* and y with shape .* do not broadcast"):
         scanwise.ewm_cov(X, X[:4], alpha=0.5)
     with pytest.raises(ValueError, match="axis must be given"):
         scanwise.ewm_mean(np.zeros((3, 3)), alpha=0.5)

@@ -127,7 +127,10 @@ def _halflife_in(halflife: Any, unit: str) -> float:
 
 
 def as_times(times: Any, n_t: int) -> tuple[np.ndarray, str]:
-    """``times`` as float64 values (datetime: int64 ticks) and its unit; checks all rules."""
+    """``times`` as int64 ticks (datetime64) or float64 numbers, and its unit.
+
+    Checks shape, dtype, NaT/NaN; the order is checked by :func:`step_factors`.
+    """
     if getattr(times, "tz", None) is not None:  # tz-aware pandas DatetimeIndex
         times = times.tz_convert("UTC").tz_localize(None)
     elif getattr(getattr(times, "dt", None), "tz", None) is not None:  # tz-aware Series
@@ -143,23 +146,34 @@ def as_times(times: Any, n_t: int) -> tuple[np.ndarray, str]:
             raise ValueError(f"times has unsupported datetime unit {arr.dtype}")
         if np.isnat(arr).any():
             raise ValueError("times must not contain NaT")
-        values = arr.view(np.int64).astype(np.float64)
-    elif arr.dtype.kind in "iuf":
-        unit = "numeric"
+        return arr.view(np.int64), unit
+    if arr.dtype.kind in "iuf":
         values = arr.astype(np.float64)
         if not np.isfinite(values).all():
             raise ValueError("times must be finite (no NaN or inf)")
-    else:
-        raise TypeError(f"times must be datetime64 or numeric, got dtype {arr.dtype}")
-    if n_t > 1 and (np.diff(values) < 0).any():
-        raise ValueError("times must be non-decreasing")
-    return values, unit
+        return values, "numeric"
+    raise TypeError(f"times must be datetime64 or numeric, got dtype {arr.dtype}")
+
+
+def last_value(values: np.ndarray) -> float:
+    """The last time as the float64 the state keeps (pandas converts before diffing)."""
+    return float(np.float64(values[-1]))
 
 
 def step_factors(values: np.ndarray, halflife: float, last_time: float | None) -> np.ndarray:
-    """Per-step decay ``0.5 ** (dt / halflife)``; step 0 uses the state's last time."""
+    """Per-step decay ``0.5 ** (dt / halflife)``; step 0 uses the state's last time.
+
+    Raises ``ValueError`` unless ``times`` (and the state's last time) are non-decreasing.
+    """
+    from ._kernels.ewm import decay_factors
+
     factor = np.empty(values.shape[0], dtype=np.float64)
-    if values.shape[0]:
-        np.power(0.5, np.diff(values) / halflife, out=factor[1:])
-        factor[0] = 1.0 if last_time is None else 0.5 ** ((values[0] - last_time) / halflife)
+    first = 1.0
+    if values.shape[0] and last_time is not None:
+        d = (float(np.float64(values[0])) - last_time) / halflife
+        if d < 0:
+            raise ValueError("times must continue after the state's last time (non-decreasing)")
+        first = 2.0 ** -d
+    if decay_factors(values, float(halflife), first, factor):
+        raise ValueError("times must be non-decreasing")
     return factor

@@ -129,11 +129,9 @@ def _ewm(kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
         factor = np.full(n_t, 1.0 - dec.alpha)
         new_last = None
     else:
-        if last is not None and n_t and values[0] < last:
-            raise ValueError("times must continue after the state's last time (non-decreasing)")
         assert dec.halflife is not None
         factor = _ewm_params.step_factors(values, dec.halflife, last)
-        new_last = float(values[-1]) if n_t else last
+        new_last = _ewm_params.last_value(values) if n_t else last
 
     both32 = all(a is None or a.dtype in (np.float16, np.float32) for a in (xa, ya))
     result = np.dtype(np.float32 if both32 else np.float64)
@@ -197,12 +195,12 @@ def ewm_mean(
     Example:
         >>> import numpy as np, scanwise
         >>> scanwise.ewm_mean([1.0, 2.0, np.nan, 4.0], alpha=0.5)
-        array([1.        , 1.66666667, 1.66666667, 3.18181818])
+        array([1.        , 1.66666667, 1.66666667, 3.36363636])
         >>> scanwise.ewm_mean([1.0, 2.0, np.nan, 4.0], alpha=0.5, adjust=False, ignore_na=True)
         array([1.  , 1.5 , 1.5 , 2.75])
         >>> first, st = scanwise.ewm_mean([1.0, 2.0], alpha=0.5, return_state=True)
         >>> scanwise.ewm_mean([np.nan, 4.0], alpha=0.5, state=st)
-        array([1.66666667, 3.18181818])
+        array([1.66666667, 3.36363636])
     """
     return _ewm("mean", x, None, locals())
 
@@ -236,7 +234,7 @@ def ewm_var(
     Example:
         >>> import scanwise
         >>> scanwise.ewm_var([1.0, 2.0, 3.0, 5.0], alpha=0.5)
-        array([       nan, 0.5       , 0.92857143, 2.22916667])
+        array([       nan, 0.5       , 0.92857143, 3.04285714])
         >>> scanwise.ewm_var([3.0, 3.0, 3.0], alpha=0.1, bias=True)
         array([0., 0., 0.])
     """
@@ -268,7 +266,7 @@ def ewm_std(
     Example:
         >>> import scanwise
         >>> scanwise.ewm_std([1.0, 2.0, 3.0, 5.0], alpha=0.5).round(6)
-        array([     nan, 0.707107, 0.963624, 1.493039])
+        array([     nan, 0.707107, 0.963624, 1.744379])
     """
     return _ewm("std", x, None, locals())
 
@@ -302,7 +300,7 @@ def ewm_cov(
     Example:
         >>> import scanwise
         >>> scanwise.ewm_cov([1.0, 2.0, 3.0], [1.0, 3.0, 2.0], alpha=0.5)
-        array([       nan, 1.        , 0.07142857])
+        array([       nan, 1.        , 0.14285714])
     """
     return _ewm("cov", x, y, locals())
 
@@ -335,6 +333,6 @@ def ewm_corr(
     Example:
         >>> import scanwise
         >>> scanwise.ewm_corr([1.0, 2.0, 3.0], [1.0, 3.0, 2.0], alpha=0.5).round(6)
-        array([     nan, 1.      , 0.104828])
+        array([     nan, 1.      , 0.175412])
     """
     return _ewm("corr", x, y, locals())

@@ -15,8 +15,8 @@ vectorises; with a strided one (time is the fast axis) the lanes are independent
 dependency chains in flight together.  Either way each lane is computed in time order by
 one thread: results never depend on ``block`` or on the thread count.
 
-``factor`` is the per-step decay ``1 - alpha`` (a number) or, with ``times``, a 1-D array
-``factor[t]`` applied when step ``t`` decays the state.  ``state`` is ``(F, outer,
+``factor[t]`` (1-D, length T) is the decay applied when step ``t`` decays the state:
+``1 - alpha`` everywhere, or ``0.5 ** (dt / halflife)`` with ``times``.  ``state`` is ``(F, outer,
 inner)`` (fields listed in :mod:`scanwise._ewm_state`), read before the first step and
 written after the last.
 
@@ -36,84 +36,82 @@ Per step (one lane), with ``started = mean == mean``:
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange, types
-from numba.extending import overload
+from numba import njit, prange
 
 from .jit import kernel
 
 
-def factor_at(factor, t):  # pragma: no cover - only called inside jitted code
-    raise NotImplementedError
-
-
-@overload(factor_at, inline="always")
-def _factor_at(factor, t):
-    if isinstance(factor, types.Array):
-        return lambda factor, t: factor[t]
-    return lambda factor, t: factor
-
-
 @njit(inline="always")
-def _toward(mean, cur, old_wt, new_wt):  # pragma: no cover - numba
-    """pandas' weighted-mean update; an unchanged value stays bit-exact."""
-    if mean == cur:
-        return mean
-    return (old_wt * mean + new_wt * cur) / (old_wt + new_wt)
+def _mean_step(w, ow, n, r, cur, f, nw0, irregular, adjust, ignore_na):  # pragma: no cover
+    """One step of one lane of the EW mean, branch-free; ``r``: reset at this step."""
+    w = np.nan if r else w
+    ow = 1.0 if r else ow
+    n = 0.0 if r else n
+    obs = cur == cur
+    started = w == w
+    n += 1.0 if obs else 0.0
+    ow = ow * f if started and (obs or not ignore_na) else ow
+    nw = 1.0 - ow if irregular else nw0
+    upd = started and obs
+    # pandas' (ow*w + nw*cur) / (ow + nw), written as an increment: the division is
+    # off the dependency chain through ``w``
+    moved = w + (cur - w) * (nw / (ow + nw))
+    w = moved if upd and w != cur else (cur if obs and not started else w)
+    ow = (ow + nw if adjust else 1.0) if upd else ow
+    return w, ow, n
 
 
 @kernel
 def ewm_mean_scan(
     x, factor, reset, state, out, block, alpha, adjust, ignore_na, irregular, minp
 ):  # pragma: no cover - numba
-    """EW mean; ``state`` fields: mean, old_wt, nobs."""
+    """EW mean; ``state`` fields: mean, old_wt, nobs.
+
+    A task of one lane keeps its state in registers; wider tasks keep it in small
+    arrays and run the lane loop inside the time loop (vectorised when contiguous).
+    """
     n_outer, n_t, n_inner = out.shape
     n_blocks = (n_inner + block - 1) // block
-    new_wt0 = 1.0 if adjust else alpha
+    nw0 = 1.0 if adjust else alpha
     for k in prange(n_outer * n_blocks):
         o = k // n_blocks
         i0 = (k - o * n_blocks) * block
         m = min(n_inner, i0 + block) - i0
-        mean = np.empty(m)
-        old_wt = np.empty(m)
-        nobs = np.empty(m)
-        for j in range(m):
-            mean[j] = state[0, o, i0 + j]
-            old_wt[j] = state[1, o, i0 + j]
-            nobs[j] = state[2, o, i0 + j]
+        if m == 1:
+            w = state[0, o, i0]
+            ow = state[1, o, i0]
+            n = state[2, o, i0]
+            for t in range(n_t):
+                r = reset is not None and reset[o, t, i0]
+                w, ow, n = _mean_step(
+                    w, ow, n, r, x[o, t, i0], factor[t], nw0, irregular, adjust, ignore_na
+                )
+                out[o, t, i0] = w if n >= minp else np.nan
+            state[0, o, i0] = w
+            state[1, o, i0] = ow
+            state[2, o, i0] = n
+            continue
+        mean = state[0, o, i0 : i0 + m].copy()
+        old_wt = state[1, o, i0 : i0 + m].copy()
+        nobs = state[2, o, i0 : i0 + m].copy()
         for t in range(n_t):
-            f = factor_at(factor, t)
+            f = factor[t]
             # row slices: unit-stride lane loops that LLVM vectorises
             xr = x[o, t, i0 : i0 + m]
             outr = out[o, t, i0 : i0 + m]
             rr = reset[o, t, i0 : i0 + m] if reset is not None else None
             for j in range(m):
-                w = mean[j]
-                ow = old_wt[j]
-                n = nobs[j]
-                if rr is not None:
-                    r = rr[j]
-                    w = np.nan if r else w
-                    ow = 1.0 if r else ow
-                    n = 0.0 if r else n
-                cur = xr[j]
-                # branch-free, so that the lane loop vectorises
-                obs = cur == cur
-                started = w == w
-                n += 1.0 if obs else 0.0
-                ow = ow * f if started and (obs or not ignore_na) else ow
-                nw = 1.0 - ow if irregular else new_wt0
-                upd = started and obs
-                moved = (ow * w + nw * cur) / (ow + nw)
-                w = moved if upd and w != cur else (cur if obs and not started else w)
-                ow = (ow + nw if adjust else 1.0) if upd else ow
+                r = rr is not None and rr[j]
+                w, ow, n = _mean_step(
+                    mean[j], old_wt[j], nobs[j], r, xr[j], f, nw0, irregular, adjust, ignore_na
+                )
                 mean[j] = w
                 old_wt[j] = ow
                 nobs[j] = n
                 outr[j] = w if n >= minp else np.nan
-        for j in range(m):
-            state[0, o, i0 + j] = mean[j]
-            state[1, o, i0 + j] = old_wt[j]
-            state[2, o, i0 + j] = nobs[j]
+        state[0, o, i0 : i0 + m] = mean
+        state[1, o, i0 : i0 + m] = old_wt
+        state[2, o, i0 : i0 + m] = nobs
 
 
 @njit(inline="always")
@@ -167,7 +165,7 @@ def ewm_cov_scan(
         s_ow = state[5, o, i0 : i0 + m].copy()
         s_n = state[6, o, i0 : i0 + m].copy()
         for t in range(n_t):
-            f = factor_at(factor, t)
+            f = factor[t]
             xr = x[o, t, i0 : i0 + m]
             yr = y[o, t, i0 : i0 + m] if y is not None else None
             outr = out[o, t, i0 : i0 + m]
@@ -252,7 +250,7 @@ def ewm_corr_scan(
         s_ow = state[5, o, i0 : i0 + m].copy()
         s_n = state[6, o, i0 : i0 + m].copy()
         for t in range(n_t):
-            f = factor_at(factor, t)
+            f = factor[t]
             xr = x[o, t, i0 : i0 + m]
             yr = y[o, t, i0 : i0 + m]
             outr = out[o, t, i0 : i0 + m]
@@ -309,3 +307,22 @@ def ewm_corr_scan(
         state[4, o, i0 : i0 + m] = s_vy
         state[5, o, i0 : i0 + m] = s_ow
         state[6, o, i0 : i0 + m] = s_n
+
+
+@kernel
+def decay_factors(values, halflife, first, out):  # pragma: no cover - numba
+    """``out[t] = 0.5 ** ((values[t] - values[t-1]) / halflife)``, ``out[0] = first``.
+
+    ``values`` are int64 datetime ticks or float64 numbers; differences are taken after
+    converting to float64, as pandas does.  Returns the number of decreasing steps.
+    """
+    n = values.shape[0]
+    bad = 0
+    for t in prange(1, n):
+        d = (np.float64(values[t]) - np.float64(values[t - 1])) / halflife
+        if not d >= 0.0:
+            bad += 1
+        out[t] = np.exp2(-d)
+    if n:
+        out[0] = first
+    return bad

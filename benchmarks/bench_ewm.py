@@ -1,0 +1,110 @@
+"""EWM speed targets (issue: EWM family with pandas semantics).
+
+Peers and scanwise are timed in this one process (best of N after a warm-up call that
+also compiles); lines print peer / scanwise (speed-up) and, for the mean with ``out=``,
+scanwise / copy (the memory floor: ``np.copyto`` of the same array).  pandas and polars
+get their native objects, built before timing; polars gets nulls where the data has NaN
+(its missing-value marker) so that it does the same work.
+
+Run:  python benchmarks/bench_ewm.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+import scanwise
+from scanwise.timing import best_time, optional
+
+
+def line(name: str, peer: str, t_peer: float, t_sw: float, extra: str = "") -> None:
+    print(
+        f"{name:<40} {peer:<30} {t_peer:8.4f}s  scanwise {t_sw:8.4f}s  "
+        f"speed-up {t_peer / t_sw:6.1f}x{extra}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    q = parser.parse_args().quick
+    rng = np.random.default_rng(0)
+    pd, pl, numbagg = optional("pandas"), optional("polars"), optional("numbagg")
+    for name, mod in [("pandas", pd), ("polars", pl), ("numbagg", numbagg)]:
+        if mod is None:
+            print(f"{name} not installed: its comparison is skipped")
+
+    # ewm_mean on [100000, 1000] with 1% NaN, axis 0
+    shape = (20_000, 1000) if q else (100_000, 1000)
+    x = rng.standard_normal(shape)
+    x[rng.random(shape) < 0.01] = np.nan
+    out = np.empty_like(x)
+    t_copy = best_time(lambda: np.copyto(out, x))
+    t_sw = best_time(lambda: scanwise.ewm_mean(x, axis=0, alpha=0.05, out=out))
+    label = f"ewm_mean {list(shape)} 1% NaN"
+    print(f"{label:<40} {'copy (memory floor)':<30} {t_copy:8.4f}s  scanwise/copy "
+          f"{t_sw / t_copy:5.2f}x  (scanwise with out=)", flush=True)
+    t_alloc = best_time(lambda: scanwise.ewm_mean(x, axis=0, alpha=0.05))
+    print(f"{label:<40} {'(without out=)':<30} {'':9}  scanwise {t_alloc:8.4f}s", flush=True)
+    if pd is not None:
+        df = pd.DataFrame(x)
+        t = best_time(lambda: df.ewm(alpha=0.05).mean(), repeat=1)
+        line(label, "pandas DataFrame.ewm().mean()", t, t_sw)
+    if pl is not None:
+        frame = pl.DataFrame(x).fill_nan(None)
+        t = best_time(lambda: frame.select(pl.all().ewm_mean(alpha=0.05)), repeat=2)
+        line(label, "polars ewm_mean (all columns)", t, t_sw)
+    if numbagg is not None:
+        t = best_time(lambda: numbagg.move_exp_nanmean(x, axis=0, alpha=0.05), repeat=2)
+        line(label, "numbagg move_exp_nanmean", t, t_sw)
+    del out
+
+    # ewm_var on [100000, 200]
+    vshape = (20_000, 200) if q else (100_000, 200)
+    v = rng.standard_normal(vshape)
+    v[rng.random(vshape) < 0.01] = np.nan
+    vout = np.empty_like(v)
+    t_sw = best_time(lambda: scanwise.ewm_var(v, axis=0, alpha=0.05, out=vout))
+    label = f"ewm_var {list(vshape)} 1% NaN"
+    if pd is not None:
+        vdf = pd.DataFrame(v)
+        t = best_time(lambda: vdf.ewm(alpha=0.05).var(), repeat=1)
+        line(label, "pandas DataFrame.ewm().var()", t, t_sw)
+    if pl is not None:
+        vframe = pl.DataFrame(v).fill_nan(None)
+        t = best_time(lambda: vframe.select(pl.all().ewm_var(alpha=0.05)), repeat=2)
+        line(label, "polars ewm_var (all columns)", t, t_sw)
+    if numbagg is not None:
+        t = best_time(lambda: numbagg.move_exp_nanvar(v, axis=0, alpha=0.05), repeat=2)
+        line(label, "numbagg move_exp_nanvar", t, t_sw)
+
+    # ewm_mean with times on 2e6 irregular datetime points
+    n = 200_000 if q else 2_000_000
+    gaps = rng.exponential(30.0, n).astype("int64") + 1
+    times = np.datetime64("2024-01-01", "ns") + np.cumsum(gaps).astype("m8[s]")
+    y = rng.standard_normal(n)
+    y[rng.random(n) < 0.01] = np.nan
+    yout = np.empty_like(y)
+    t_sw = best_time(
+        lambda: scanwise.ewm_mean(y, times=times, halflife="1h", out=yout)
+    )
+    label = f"ewm_mean times= n={n:.0e} irregular"
+    if pd is not None:
+        s = pd.Series(y)
+        dti = pd.DatetimeIndex(times)
+        t = best_time(lambda: s.ewm(halflife="1h", times=dti).mean(), repeat=2)
+        line(label, "pandas Series.ewm(times=).mean()", t, t_sw)
+    if pl is not None:
+        tf = pl.DataFrame({"t": times, "y": y}).with_columns(pl.col("y").fill_nan(None))
+        t = best_time(lambda: tf.select(pl.col("y").ewm_mean_by("t", half_life="1h")), repeat=2)
+        t_sw_f = best_time(
+            lambda: scanwise.ewm_mean(y, times=times, halflife="1h", adjust=False, out=yout)
+        )
+        line(label + " adjust=False", "polars ewm_mean_by", t, t_sw_f)
+
+
+if __name__ == "__main__":
+    main()
