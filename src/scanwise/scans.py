@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from . import _dispatch
+from . import _dask, _dispatch
 from . import _validate as v
 from ._frames import accepts_frames
 
@@ -61,6 +61,16 @@ def _prepare(
     return arr, ax, rst, init, rev
 
 
+def _any_dask(*values: Any) -> bool:
+    return any(_dask.is_dask(value) for value in values)
+
+
+def _dask_array(x: Any) -> Any:
+    import dask.array as da
+
+    return x if _dask.is_dask(x) else da.from_array(v.as_numeric(x, "x"))
+
+
 def _result_shape(shape: tuple[int, ...], axis: int, include_initial: bool) -> tuple[int, ...]:
     if not include_initial:
         return shape
@@ -78,6 +88,12 @@ def _accumulate(
     initial: ArrayLike | None,
     out: np.ndarray | None,
 ) -> np.ndarray:
+    if _any_dask(x, reset, initial):
+        return _dask.accumulate(
+            "cumsum" if op is np.add else "cumprod", _dask_array(x), axis, dtype,
+            _flag(include_initial, "include_initial"), _flag(reverse, "reverse"), reset,
+            initial, out,
+        )
     arr, ax, rst, init, rev = _prepare(x, axis, reset, initial, reverse)
     inc = _flag(include_initial, "include_initial")
     if dtype is None:
@@ -210,6 +226,10 @@ def logcumsumexp(
         >>> scanwise.logcumsumexp([1000.0, 1000.0])
         array([1000.        , 1000.69314718])
     """
+    if _any_dask(x, reset, initial):
+        return _dask.logcumsumexp(
+            _dask_array(x), axis, _flag(reverse, "reverse"), reset, initial, out
+        )
     arr, ax, rst, init, rev = _prepare(x, axis, reset, initial, reverse)
     if arr.dtype.kind == "c" or (init is not None and init.dtype.kind == "c"):
         raise TypeError("logcumsumexp needs real input; x (or initial) is complex")
@@ -264,6 +284,8 @@ def linear_recurrence(
         >>> scanwise.linear_recurrence([1, 2, 3], [1, 1, 1], initial=10)
         array([11, 23, 70])
     """
+    if _any_dask(a, b, reset, initial):
+        return _dask.linear(a, b, axis, initial, _flag(reverse, "reverse"), reset, out)
     a_in = v.as_weak_scalar_or_array(a, "a")
     b_arr = v.as_numeric(b, "b")
     if isinstance(a_in, np.ndarray) and a_in.ndim:
@@ -304,6 +326,10 @@ def discounted_cumsum(
         ...                            reset=[False, True, False, False])
         array([1.5, 1. , 1.5, 1. ])
     """
+    if _any_dask(x, discount, reset, initial):
+        return _dask.linear(
+            discount, _dask_array(x), axis, initial, _flag(reverse, "reverse"), reset, out
+        )
     x_arr = v.as_numeric(x, "x")
     d = v.as_weak_scalar_or_array(discount, "discount")
     if isinstance(d, np.ndarray) and d.ndim:
