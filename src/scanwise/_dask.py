@@ -304,3 +304,162 @@ def linear(a: Any, b: Any, axis: Any, initial: Any, reverse: bool, reset: Any, o
         a = np.asarray(a).astype(result)[()]
     return scan("linear", b.astype(result), a, axis=ax, init=init, start=init, reset=reset,
                 reverse=reverse, dtype=result)
+
+
+def _ewm_chunk(fn: Any, want: str, x: np.ndarray, y: Any, reset: Any, times: Any, state: Any,
+               kw: dict[str, Any]) -> Any:
+    args = (x,) if y is None else (x, y)
+    res, st = fn(*args, reset=reset, times=times, state=state, return_state=True, **kw)
+    return st if want == "state" else res
+
+
+def _state_block(state: Any, x: Any, axis: int, idx: tuple[int, ...]) -> Any:
+    """The part of a user's EWMState that belongs to one block of the non-time axes."""
+    if state is None:
+        return None
+    from ._ewm_state import EWMState
+
+    index: list[Any] = [slice(None)]
+    for d, (chunks, i) in enumerate(zip(x.chunks, idx, strict=True)):
+        if d == axis:
+            continue
+        lo = sum(chunks[:i])
+        index.append(slice(lo, lo + chunks[i]))
+    return EWMState(state.kind, state.data[tuple(index)], state.last_time, state.config)
+
+
+def ewm(fn: Any, kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
+    """The EWM family on dask arrays: an exact state chain, then parallel chunk scans."""
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
+
+    from ._ewm_params import as_times
+
+    da = _da()
+    if kw.get("out") is not None:
+        raise ValueError("out= is not supported for dask arrays (the result is lazy)")
+    if kw.get("return_state"):
+        raise ValueError("return_state=True is not supported for dask arrays; chunk along "
+                         "time with dask instead of streaming")
+    x = x if is_dask(x) else da.from_array(v.as_numeric(x, "x"))
+    if y is not None:
+        y = y if is_dask(y) else da.from_array(v.as_numeric(y, "y"))
+        try:
+            shape = np.broadcast_shapes(x.shape, y.shape)
+        except ValueError:
+            raise ValueError(
+                f"x with shape {x.shape} and y with shape {y.shape} do not broadcast"
+            ) from None
+        x = da.broadcast_to(x, shape)
+        y = _aligned(y, x, "y")
+    ax = v.scan_axis(kw["axis"], x.ndim, "x")
+    n_t = x.shape[ax]
+    times = kw["times"]
+    if times is not None:
+        values, unit = as_times(times, n_t)
+        times = values if unit == "numeric" else values.view(f"M8[{unit}]")
+    reset = _aligned(kw["reset"], x, "reset")
+    rest = {k: val for k, val in kw.items()
+            if k not in ("x", "y", "axis", "times", "reset", "state", "return_state", "out")}
+    # validate every other keyword now, on a one-element NumPy slice
+    probe = np.zeros((1,) * x.ndim, dtype=x.dtype)
+    fn(*((probe,) if y is None else (probe, probe)), axis=ax,
+       times=None if times is None else times[:1], **rest)
+    state = kw["state"]
+    if state is not None:
+        from ._ewm_state import check
+
+        reduced = x.shape[:ax] + x.shape[ax + 1 :]
+        probe_state = fn(*((probe,) if y is None else (probe, probe)), axis=ax,
+                         times=None if times is None else times[:1], return_state=True,
+                         **rest)[1]
+        check(state, probe_state.kind, reduced, probe_state.config)
+    result = fn(*((probe,) if y is None else (probe, probe)), axis=ax,
+                times=None if times is None else times[:1], **rest).dtype
+    rest["axis"] = ax
+
+    token = tokenize(kind, x, y, reset, times, state, sorted(rest.items(), key=str))
+    st_name, o_name = f"scanwise-ewmstate-{token}", f"scanwise-ewm-{token}"
+    xk, yk, rk = _block_keys(x), _block_keys(y), _block_keys(reset)
+    offsets = np.cumsum((0, *x.chunks[ax]))
+    dsk: dict[Any, Any] = {}
+    for idx in np.ndindex(*x.numblocks):
+        k = idx[ax]
+        t_k = None if times is None else times[offsets[k] : offsets[k + 1]]
+        if k == 0:
+            st_in: Any = _state_block(state, x, ax, idx)
+        else:
+            st_in = (st_name, *idx[:ax], k - 1, *idx[ax + 1 :])
+        chunk = (fn, _key(xk, idx), _key(yk, idx), _key(rk, idx), t_k, st_in, rest)
+        dsk[(o_name, *idx)] = (_ewm_chunk, fn, "result", *chunk[1:])
+        if k + 1 < x.numblocks[ax]:
+            dsk[(st_name, *idx)] = (_ewm_chunk, fn, "state", *chunk[1:])
+    deps = [a for a in (x, y, reset) if a is not None]
+    graph = HighLevelGraph.from_collections(o_name, dsk, dependencies=deps)
+    return da.Array(graph, o_name, chunks=x.chunks, dtype=result,
+                    meta=np.empty((0,) * x.ndim, dtype=result))
+
+
+def _rl_inputs(rewards: Any, others: dict[str, Any], axis: Any) -> tuple[Any, ...]:
+    da = _da()
+    r = rewards if is_dask(rewards) else da.from_array(v.as_numeric(rewards, "rewards"))
+    ax = v.scan_axis(axis, r.ndim, "rewards")
+    arrays = {}
+    for name, value in others.items():
+        if value is None:
+            arrays[name] = None
+            continue
+        if tuple(np.shape(value)) != r.shape:
+            raise ValueError(
+                f"{name} has shape {tuple(np.shape(value))}, expected the shape of rewards "
+                f"{r.shape}"
+            )
+        arrays[name] = _aligned(value, r, name)
+    dtypes = [a.dtype for k, a in arrays.items() if a is not None and k in ("values", "next")]
+    result = np.result_type(r.dtype, *dtypes, np.float16)
+    if result.kind != "f":
+        raise TypeError(f"rewards and values must be real, got dtype {result}")
+    return r, arrays, ax, r.shape[:ax] + r.shape[ax + 1 :], result
+
+
+def _keepdims(value: Any, axis: int) -> Any:
+    return value if np.ndim(value) == 0 else np.expand_dims(value, axis)
+
+
+def gae(rewards: Any, values: Any, next_values: Any, terminated: Any, done: Any,
+        discount: Any, lam: Any, axis: Any) -> tuple[Any, Any]:
+    """:func:`scanwise.gae` on dask arrays: element-wise TD errors, then a reverse scan."""
+    from .rl import _rate
+
+    r, arrs, ax, reduced, result = _rl_inputs(
+        rewards, {"values": values, "next": next_values, "terminated": terminated,
+                  "done": done}, axis)
+    g = _rate(discount, "discount", reduced)
+    lm = _rate(lam, "lam", reduced)
+    term = arrs["terminated"] != 0
+    dn = term if arrs["done"] is None else arrs["done"] != 0
+    g_k = _keepdims(np.asarray(g, dtype=result), ax)
+    delta = (r + g_k * (1 - term) * arrs["next"] - arrs["values"]).astype(result)
+    gl = _keepdims(np.asarray(np.multiply(g, lm), dtype=result), ax)
+    adv = scan("linear", delta, gl[()] if np.ndim(gl) == 0 else gl, axis=ax, init=None,
+               start=None, reset=dn, reverse=True, dtype=result)
+    return adv, (adv + arrs["values"]).astype(result)
+
+
+def discounted_returns(rewards: Any, done: Any, discount: Any, bootstrap: Any,
+                       axis: Any) -> Any:
+    """:func:`scanwise.discounted_returns` on dask arrays (one reverse scan)."""
+    from .rl import _rate
+
+    r, arrs, ax, reduced, result = _rl_inputs(rewards, {"done": done}, axis)
+    g = _keepdims(np.asarray(_rate(discount, "discount", reduced), dtype=result), ax)
+    a: Any = g[()] if np.ndim(g) == 0 else g
+    if arrs["done"] is not None:
+        a = _da().where(arrs["done"] != 0, np.zeros((), dtype=result), a)
+    start = None
+    if bootstrap is not None:
+        start = bootstrap if is_dask(bootstrap) else v.state(bootstrap, r.shape, ax, "bootstrap")
+        if is_dask(start):
+            start = _da().expand_dims(start, ax)
+    return scan("linear", r.astype(result), a, axis=ax, init=None, start=start, reset=None,
+                reverse=True, dtype=result)

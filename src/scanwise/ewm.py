@@ -62,7 +62,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _ewm_params, _ewm_run
+from . import _dask, _ewm_params, _ewm_run
 from . import _validate as v
 from ._ewm_state import EWMState, check, fresh
 from ._frames import accepts_frames
@@ -93,6 +93,8 @@ def _min_periods(value: Any) -> int:
 
 def _ewm(kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
     """Validate everything, then run; ``kind`` is mean, var, std, cov or corr."""
+    if any(_dask.is_dask(a) for a in (x, y, kw["reset"])):
+        return _dask.ewm(_PUBLIC[kind], kind, x, y, kw)
     xa = _real_input(x, "x")
     ya = None
     if kind in ("cov", "corr"):
@@ -336,3 +338,6 @@ def ewm_corr(
         array([     nan, 1.      , 0.175412])
     """
     return _ewm("corr", x, y, locals())
+
+
+_PUBLIC = {"mean": ewm_mean, "var": ewm_var, "std": ewm_std, "cov": ewm_cov, "corr": ewm_corr}

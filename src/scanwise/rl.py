@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _returns, _torch
+from . import _dask, _returns, _torch
 from . import _validate as v
 
 
@@ -117,6 +117,8 @@ def gae(
         adv, _ = scanwise.gae(r_t, values[:-1], values[1:], terminated=discount_t == 0,
                               discount=gamma, lam=lambda_)
     """
+    if any(_dask.is_dask(a) for a in (rewards, values, next_values, terminated, done)):
+        return _dask.gae(rewards, values, next_values, terminated, done, discount, lam, axis)
     template = _torch.first_tensor(rewards, values, next_values)
     r, arrs, ax, reduced, result = _inputs(
         rewards, {"values": values, "next_values": next_values}, axis
@@ -182,6 +184,8 @@ def discounted_returns(
         ...                             bootstrap=8.0)
         array([1.5, 1. , 3.5, 5. ])
     """
+    if any(_dask.is_dask(a) for a in (rewards, done, bootstrap)):
+        return _dask.discounted_returns(rewards, done, discount, bootstrap, axis)
     template = _torch.first_tensor(rewards)
     r, _, ax, reduced, result = _inputs(rewards, {}, axis)
     dn = None if done is None else _flags(done, r.shape, "done")

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import threading
+
 import numba
 import numpy as np
 from numba import types
@@ -45,15 +47,37 @@ class kernel:
         self._compiled: set[tuple[types.Type, ...]] = set()
 
     def __call__(self, *args: Any) -> Any:
-        if self._dispatcher is None:
-            self._dispatcher = numba.njit(
-                cache=True, parallel=True, nogil=True, error_model="numpy"
-            )(self.fn)
         layout = _layout(args)
         sig = tuple(_numba_type(a, layout) for a in args)
         if sig not in self._compiled:
-            self._dispatcher.disable_compile(False)
-            self._dispatcher.compile(sig)
-            self._dispatcher.disable_compile()  # calls now pick a compiled 'A' signature
-            self._compiled.add(sig)
+            # callers may be threads (dask's threaded scheduler): compile under a lock,
+            # since enabling/disabling compilation is dispatcher-wide state
+            with _COMPILE_LOCK:
+                if self._dispatcher is None:
+                    self._dispatcher = numba.njit(
+                        cache=True, parallel=True, nogil=True, error_model="numpy"
+                    )(self.fn)
+                if sig not in self._compiled:
+                    self._dispatcher.disable_compile(False)
+                    try:
+                        self._dispatcher.compile(sig)
+                    finally:
+                        self._dispatcher.disable_compile()  # calls pick a compiled signature
+                    self._compiled.add(sig)
+        if _serialise_calls():
+            with _CALL_LOCK:
+                return self._dispatcher(*args)
         return self._dispatcher(*args)
+
+
+_COMPILE_LOCK = threading.RLock()
+_CALL_LOCK = threading.Lock()
+
+
+def _serialise_calls() -> bool:
+    """numba's fallback 'workqueue' threading layer aborts the process when two threads
+    launch parallel kernels at once; with 'omp' or 'tbb' concurrent calls are fine."""
+    try:
+        return numba.threading_layer() == "workqueue"
+    except ValueError:  # no parallel kernel has run yet: the layer is not chosen
+        return True
