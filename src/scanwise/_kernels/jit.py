@@ -11,10 +11,9 @@ compiled the first time it is needed and cached on disk; nothing compiles at imp
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
-
-import threading
 
 import numba
 import numpy as np
