@@ -60,7 +60,7 @@ def main() -> None:
     if numbagg is not None:
         t = best_time(lambda: numbagg.move_exp_nanmean(x, axis=0, alpha=0.05), repeat=2)
         line(label, "numbagg move_exp_nanmean", t, t_sw)
-    del out
+    out = None  # free 800 MB before the next case
 
     # ewm_var on [100000, 200]
     vshape = (20_000, 200) if q else (100_000, 200)

@@ -1,4 +1,11 @@
-"""pandas and polars adapters: Series/DataFrame in, the same type out.
+"""pandas, polars and xarray adapters: their objects in, the same type out.
+
+xarray ``DataArray``/``Dataset`` inputs take ``dim="time"`` instead of ``axis``; the result
+keeps dims, coords, attrs and name, and stays dask-backed when the input is (then the
+scan itself is :mod:`scanwise._dask`'s).  A Dataset is scanned variable by variable
+(variables without ``dim`` are kept as they are).  ``reset``/``initial`` may be
+DataArrays (broadcast against the input); ``times`` may be a DataArray or the name of a
+coordinate.
 
 For these objects time runs along the rows, so ``axis`` is not needed (0 is accepted).
 The result keeps the index, the column names and the Series name.  Neither library is
@@ -97,6 +104,11 @@ def accepts_frames(template: int = 0) -> Callable[[Callable[..., Any]], Callable
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if any(_is_xarray(a) for a in args):
+                return _xarray_call(fn, template, args, kwargs)
+            if kwargs.get("dim") is not None:
+                raise ValueError("dim= is for xarray inputs; use axis= for arrays")
+            kwargs.pop("dim", None)
             kinds = [_kind(a) for a in args]
             if not any(kinds):
                 return fn(*args, **kwargs)
@@ -134,3 +146,68 @@ def accepts_frames(template: int = 0) -> Callable[[Callable[..., Any]], Callable
         return wrapper
 
     return decorate
+
+
+def _is_xarray(obj: Any) -> bool:
+    xr = sys.modules.get("xarray")
+    return xr is not None and isinstance(obj, (xr.DataArray, xr.Dataset))
+
+
+def _xarray_call(
+    fn: Callable[..., Any], template: int, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    import xarray as xr
+
+    if kwargs.get("axis") is not None:
+        raise ValueError("xarray input takes dim= (a dimension name), not axis=")
+    if kwargs.get("include_initial"):
+        raise ValueError("include_initial=True does not fit the input's coords; pass an array")
+    if kwargs.get("out") is not None:
+        raise ValueError("out= is for NumPy arrays, not xarray input")
+    kwargs = {k: val for k, val in kwargs.items() if k != "axis"}
+    dim = kwargs.pop("dim", None)
+    t = template if _is_xarray(args[template]) else next(
+        i for i, a in enumerate(args) if _is_xarray(a)
+    )
+    like = args[t]
+    if isinstance(like, xr.Dataset):
+        out = like.copy()
+        for name, var in like.data_vars.items():
+            if dim is None or dim in var.dims:
+                sub = [a[name] if isinstance(a, xr.Dataset) else a for a in args]
+                out[name] = _xarray_call(fn, t, tuple(sub), {**kwargs, "dim": dim})
+        return out
+    if dim is None:
+        if like.ndim != 1:
+            raise ValueError(f"dim must be given for a DataArray with dims {like.dims}")
+        dim = like.dims[0]
+    if dim not in like.dims:
+        raise ValueError(f"dim {dim!r} is not one of the input's dims {like.dims}")
+    arrays = []
+    for a in args:
+        if isinstance(a, xr.DataArray):
+            a = xr.broadcast(a, like)[0].transpose(*like.dims).data
+        arrays.append(a)
+    kw: dict[str, Any] = {}
+    for name, val in kwargs.items():
+        if name == "times" and isinstance(val, str):
+            val = like[val].values
+        elif name == "times" and isinstance(val, xr.DataArray):
+            val = val.values
+        elif name == "initial" and isinstance(val, xr.DataArray):
+            rest = [d for d in like.dims if d != dim]
+            val = val.broadcast_like(like.isel({dim: 0}, drop=True)).transpose(*rest).data
+            val = np.expand_dims(val, like.get_axis_num(dim)) if not _dask_backed(val) else (
+                sys.modules["dask.array"].expand_dims(val, like.get_axis_num(dim)))
+        elif isinstance(val, xr.DataArray):
+            val = xr.broadcast(val, like)[0].transpose(*like.dims).data
+        kw[name] = val
+    result = fn(*arrays, axis=like.get_axis_num(dim), **kw)
+    if isinstance(result, tuple):
+        return (like.copy(data=result[0]), *result[1:])
+    return like.copy(data=result)
+
+
+def _dask_backed(value: Any) -> bool:
+    da = sys.modules.get("dask.array")
+    return da is not None and isinstance(value, da.Array)
