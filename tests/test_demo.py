@@ -25,3 +25,14 @@ def test_demo_discount_matrix_recipe_agrees_with_scanwise():
         rtol=1e-10,
         atol=1e-10,
     )
+
+
+def test_demo_on_a_local_dask_cluster(capsys):
+    import pytest
+
+    pytest.importorskip("distributed")
+    assert cli.main(["demo", "--quick", "--scheduler", "local"]) == 0
+    text = capsys.readouterr().out
+    assert "scanwise.cumsum" in text and "dask.array.cumsum" in text
+    diffs = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if "rel. diff" in line]
+    assert len(diffs) == 2 and max(diffs) < 1e-9

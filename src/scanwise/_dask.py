@@ -122,10 +122,24 @@ def _local(kind: str, a: Any, b: np.ndarray, reset: Any, axis: int) -> np.ndarra
 
 def _summary(kind: str, a: Any, b: np.ndarray, reset: Any, init: Any, axis: int,
              dtype: np.dtype) -> np.ndarray:
-    """Stack ``(r, A, B)`` along ``axis`` (length 3)."""
-    h = _local(kind, a, _fold(kind, a, b, reset, init, None, axis, dtype), reset, axis)
+    """Stack ``(r, A, B)`` along ``axis`` (length 3).
+
+    ``B`` is the chunk scanned from the zero state, last step only.  Without resets and
+    with a constant ``a`` it is a reduction, not a scan: ``sum(b)`` for ``a == 1``,
+    ``sum(a**(n-1-t) * b[t])`` otherwise (one read of the chunk, nothing written).
+    """
     last = (slice(None),) * axis + (slice(-1, None),)
-    big = h[last]
+    n = b.shape[axis]
+    if kind == "linear" and reset is None and np.ndim(a) == 0 and n:
+        if a == 1:
+            big = np.sum(b, axis=axis, keepdims=True, dtype=dtype)
+        else:
+            powers = np.asarray(a, dtype=dtype) ** np.arange(n - 1, -1, -1, dtype=dtype)
+            big = np.expand_dims(np.tensordot(powers, np.moveaxis(b, axis, 0), axes=1), axis)
+            big = big.astype(dtype, copy=False)
+    else:
+        h = _local(kind, a, _fold(kind, a, b, reset, init, None, axis, dtype), reset, axis)
+        big = h[last]
     shape = big.shape
     r = np.zeros(shape, dtype=bool) if reset is None else reset.any(axis=axis, keepdims=True)
     if kind == "linear":
@@ -148,6 +162,15 @@ def _apply(kind: str, s: np.ndarray, h_in: Any, axis: int) -> np.ndarray:
 
 def _scan_chunk(kind: str, a: Any, b: np.ndarray, reset: Any, init: Any, h_in: Any,
                 axis: int, dtype: np.dtype) -> np.ndarray:
+    if reset is None and h_in is not None and b.shape[axis] > 1:
+        # no resets: the carried state is simply the scan's `initial` (no copy of b)
+        from .scans import linear_recurrence, logcumsumexp
+
+        b = b.astype(dtype, copy=False)
+        h_in = np.asarray(h_in, dtype=dtype)
+        if kind == "linear":
+            return linear_recurrence(a, b, axis=axis, initial=h_in).astype(dtype, copy=False)
+        return logcumsumexp(b, axis=axis, initial=h_in)
     b = _fold(kind, a, b, reset, init, h_in, axis, dtype)
     return _local(kind, a, b, reset, axis).astype(dtype, copy=False)
 
