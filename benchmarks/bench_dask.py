@@ -59,7 +59,7 @@ def main() -> None:
     gbps = block.nbytes / 2**30
     print(f"in-memory NumPy path ({block.nbytes / 2**30:.2f} GiB): cumsum "
           f"{gbps / t_np:.2f} GiB/s, ewm_mean {gbps / t_np_ewm:.2f} GiB/s")
-    del block, out
+    block = out = None  # free the memory before the cluster starts
 
     for n_workers in (1, 2):
         cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
