@@ -32,13 +32,15 @@ demo-quick: $(STAMP_DEMO)
 
 test: $(STAMP_DEV)
 	$(VENV)/bin/ruff check src tests benchmarks examples
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 --dist loadgroup -q
 
 bench: $(STAMP_DEV)
 	$(PY) -m pip install -q -e ".[bench]"
 	$(PY) -m pip install -q torch==2.13.0 torchrl==0.14.1 || true
 	$(PY) benchmarks/bench_core.py
 	$(PY) benchmarks/bench_rl.py
+	$(PY) benchmarks/bench_ewm.py
+	$(PY) benchmarks/bench_dask.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .hypothesis

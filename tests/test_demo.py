@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from scanwise import cli, demo
 
@@ -27,9 +28,8 @@ def test_demo_discount_matrix_recipe_agrees_with_scanwise():
     )
 
 
+@pytest.mark.xdist_group("dask")
 def test_demo_on_a_local_dask_cluster(capsys):
-    import pytest
-
     pytest.importorskip("distributed")
     assert cli.main(["demo", "--quick", "--scheduler", "local"]) == 0
     text = capsys.readouterr().out
