@@ -126,3 +126,32 @@ def test_long_series_chunked_is_close_and_bitwise_elsewhere(rng):
     np.testing.assert_array_equal(scanwise.cumsum(short), np.cumsum(short))
     many = rng.standard_normal((5, _layout.CHUNKED_MIN_T + 7))
     np.testing.assert_array_equal(scanwise.cumsum(many, axis=1), np.cumsum(many, axis=1))
+
+
+def test_concurrent_first_calls_from_threads():
+    """Kernels are compiled (or loaded) lazily; threads calling at once must all work."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scanwise._kernels import jit
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((64, 6))
+    jobs = [
+        lambda: (scanwise.cumsum(x, axis=0), np.cumsum(x, axis=0)),
+        lambda: (scanwise.cumsum(x.astype(np.float32), axis=1),
+                 np.cumsum(x.astype(np.float32), axis=1)),
+        lambda: (scanwise.cumprod(np.asfortranarray(x), axis=0), np.cumprod(x, axis=0)),
+        lambda: (scanwise.logcumsumexp(x[::-1], axis=0),
+                 np.logaddexp.accumulate(x[::-1], axis=0)),
+        lambda: (scanwise.cumsum(x.astype(np.int32), axis=0, reverse=True),
+                 np.cumsum(x.astype(np.int32)[::-1], axis=0)[::-1]),
+    ] * 4
+    # forget the signatures this process knows, so the threads race to compile or load
+    for name in ("linear", "logspace"):
+        module = __import__(f"scanwise._kernels.{name}", fromlist=["x"])
+        for value in vars(module).values():
+            if isinstance(value, jit.kernel):
+                value._entries.clear()
+    with ThreadPoolExecutor(8) as pool:
+        for got, want in pool.map(lambda job: job(), jobs):
+            np.testing.assert_allclose(got, want, rtol=1e-6)

@@ -37,36 +37,39 @@ def _layout(args: tuple[Any, ...]) -> str:
 
 
 class kernel:
-    """Decorator: a numba kernel compiled per ``'A'``-layout signature on first use."""
+    """Decorator: a numba kernel compiled per signature on first use (see module doc).
+
+    Calls go straight to the compiled entry point of their exact signature, never
+    through numba's dispatcher resolution, which could start an unwanted compilation
+    (of a 'C'/'F' specialisation) and is not safe while another thread compiles.
+    """
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.fn = fn
         self.__doc__ = fn.__doc__
         self._dispatcher: Any = None
-        self._compiled: set[tuple[types.Type, ...]] = set()
+        self._entries: dict[tuple[types.Type, ...], Callable[..., Any]] = {}
 
     def __call__(self, *args: Any) -> Any:
         layout = _layout(args)
         sig = tuple(_numba_type(a, layout) for a in args)
-        if sig not in self._compiled:
-            # callers may be threads (dask's threaded scheduler): compile under a lock,
-            # since enabling/disabling compilation is dispatcher-wide state
+        entry = self._entries.get(sig)
+        if entry is None:
+            # callers may be threads (dask's threaded scheduler): compile under a lock
             with _COMPILE_LOCK:
                 if self._dispatcher is None:
                     self._dispatcher = numba.njit(
                         cache=True, parallel=True, nogil=True, error_model="numpy"
                     )(self.fn)
-                if sig not in self._compiled:
-                    self._dispatcher.disable_compile(False)
-                    try:
-                        self._dispatcher.compile(sig)
-                    finally:
-                        self._dispatcher.disable_compile()  # calls pick a compiled signature
-                    self._compiled.add(sig)
+                entry = self._entries.get(sig)
+                if entry is None:
+                    self._dispatcher.compile(sig)
+                    entry = self._dispatcher.overloads[sig].entry_point
+                    self._entries[sig] = entry
         if _serialise_calls():
             with _CALL_LOCK:
-                return self._dispatcher(*args)
-        return self._dispatcher(*args)
+                return entry(*args)
+        return entry(*args)
 
 
 _COMPILE_LOCK = threading.RLock()
