@@ -204,3 +204,39 @@ def test_out_and_in_place(rng):
     out32 = np.empty(x.shape, dtype=np.float32)
     scanwise.ewm_mean(x, axis=0, alpha=0.1, out=out32)
     close(out32, want, rtol=1e-6)
+
+
+def test_infinities_are_missing_values_as_in_pandas(rng):
+    x = with_nans(rng, 120, 4)
+    x[rng.random(x.shape) < 0.05] = np.inf
+    x[rng.random(x.shape) < 0.05] = -np.inf
+    y = rng.standard_normal(x.shape)
+    for kw in [{"alpha": 0.2}, {"span": 4, "adjust": False, "ignore_na": True}]:
+        ewm = pd.DataFrame(x).ewm(**kw)
+        close(scanwise.ewm_mean(x, axis=0, **kw), ewm.mean().to_numpy())
+        close(scanwise.ewm_var(x, axis=0, **kw), ewm.var().to_numpy())
+        for c in range(4):
+            want = pd.Series(x[:, c]).ewm(**kw).corr(pd.Series(y[:, c])).to_numpy()
+            close(scanwise.ewm_corr(x[:, c], y[:, c], **kw), want, rtol=1e-9)
+
+
+@pytest.mark.parametrize(("ignore_na", "min_periods"), [(False, 0), (True, 3), (False, 5)])
+def test_chunk_parallel_mean_matches_pandas(small_chunks, rng, ignore_na, min_periods):
+    """Few long series take the num/den chunk-parallel path (tiny chunks here)."""
+    n_t = 97
+    x = with_nans(rng, n_t, 3)
+    x[5, 0] = np.inf
+    kw = dict(alpha=0.15, ignore_na=ignore_na, min_periods=min_periods)
+    close(scanwise.ewm_mean(x, axis=0, **kw), pd.DataFrame(x).ewm(**kw).mean().to_numpy())
+    times = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 40, n_t).cumsum(), "s")
+    kw = dict(halflife="1min", times=times, ignore_na=ignore_na, min_periods=min_periods)
+    close(scanwise.ewm_mean(x, axis=0, **kw), pd.DataFrame(x).ewm(**kw).mean().to_numpy())
+    # segments and streaming through the same path
+    key = np.sort(rng.integers(0, 5, n_t))
+    reset = np.r_[True, key[1:] != key[:-1]]
+    kw = dict(alpha=0.15, ignore_na=ignore_na, min_periods=min_periods)
+    want = pd.DataFrame(x).groupby(key).ewm(**kw).mean().to_numpy()
+    close(scanwise.ewm_mean(x, axis=0, reset=reset[:, None], **kw), want)
+    head, state = scanwise.ewm_mean(x[:40], axis=0, return_state=True, **kw)
+    tail = scanwise.ewm_mean(x[40:], axis=0, state=state, **kw)
+    close(np.concatenate([head, tail]), pd.DataFrame(x).ewm(**kw).mean().to_numpy())

@@ -82,7 +82,9 @@ def run(
             fields3 = views[1 : 1 + n_fields]
             packed = np.ascontiguousarray(np.stack([f[:, 0, :] for f in fields3]))
             block = _layout.lane_block(out3, numba.get_num_threads())
-            if kind == "mean":
+            if kind == "mean" and _chunk_parallel(out3, options):
+                _mean_chunked(x3, factor, reset3, packed, out3, options)
+            elif kind == "mean":
                 fn(x3, factor, reset3, packed, out3, block, *options.values())
             else:
                 fn(x3, y3, factor, reset3, packed, out3, block, *options.values())
@@ -93,3 +95,32 @@ def run(
         np.copyto(out, target, casting="unsafe")
         return out, state_out
     return target, state_out
+
+
+def _chunk_parallel(out3: np.ndarray, options: dict[str, Any]) -> bool:
+    """A few long series of an ``adjust=True`` mean: the num/den chunk-parallel kernel."""
+    return bool(options["adjust"]) and not options["irregular"] and _layout.use_chunked(out3)
+
+
+def _mean_chunked(
+    x3: np.ndarray,
+    factor: np.ndarray,
+    reset3: np.ndarray | None,
+    packed: np.ndarray,
+    out3: np.ndarray,
+    options: dict[str, Any],
+) -> None:
+    """Run :func:`ewm_mean_chunked` series by series (at most ``CHUNKED_MAX_SERIES``)."""
+    from ._kernels.ewm import ewm_mean_chunked
+
+    n_outer, n_t, n_inner = out3.shape
+    scratch = np.empty((-(-n_t // _layout.CHUNK), 5))
+    for o in range(n_outer):
+        for i in range(n_inner):
+            st = packed[:, o, i].copy()
+            ewm_mean_chunked(
+                x3[o, :, i], factor, None if reset3 is None else reset3[o, :, i], st,
+                out3[o, :, i], _layout.CHUNK, bool(options["ignore_na"]),
+                int(options["minp"]), scratch,
+            )
+            packed[:, o, i] = st

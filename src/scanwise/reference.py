@@ -101,7 +101,8 @@ def ewm(
     ``stat`` is ``"mean"``, ``"var"``, ``"std"``, ``"cov"`` or ``"corr"``.  Extensions
     beyond pandas: ``decay[t]`` (per-step factor from ``times``, used for every stat, in
     which case ``adjust=False`` gives the new point the weight ``1 - old_wt``) and
-    ``reset[t]`` (the series starts afresh at ``t``).
+    ``reset[t]`` (the series starts afresh at ``t``).  As in pandas (which replaces
+    ``inf`` by NaN before its loops), non-finite values are missing.
     """
     x = np.asarray(x, dtype=np.float64)
     y = x if y is None else np.asarray(y, dtype=np.float64)
@@ -121,7 +122,7 @@ def ewm(
             sum_wt = sum_wt2 = old_wt = 1.0
             nobs = 0
         cx, cy = x[t], y[t]
-        obs = not (np.isnan(cx) or np.isnan(cy))
+        obs = bool(np.isfinite(cx) and np.isfinite(cy))  # pandas: +-inf is missing too
         nobs += obs
         if not np.isnan(mean_x):
             if obs or not ignore_na:

@@ -47,7 +47,7 @@ def _mean_step(w, ow, n, r, cur, f, nw0, irregular, adjust, ignore_na):  # pragm
     w = np.nan if r else w
     ow = 1.0 if r else ow
     n = 0.0 if r else n
-    obs = cur == cur
+    obs = cur - cur == 0.0  # finite: pandas treats +-inf as missing, like NaN
     started = w == w
     n += 1.0 if obs else 0.0
     ow = ow * f if started and (obs or not ignore_na) else ow
@@ -189,7 +189,7 @@ def ewm_cov_scan(
                     n = 0.0 if r else n
                 cx = xr[j]
                 cy = cx if yr is None else yr[j]
-                obs = cx == cx and cy == cy
+                obs = cx - cx == 0.0 and cy - cy == 0.0  # both finite
                 n += 1.0 if obs else 0.0
                 mx, my, c, ow, nw, upd, decayed = _moments_step(
                     mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust,
@@ -274,7 +274,7 @@ def ewm_corr_scan(
                     n = 0.0 if r else n
                 cx = xr[j]
                 cy = yr[j]
-                obs = cx == cx and cy == cy
+                obs = cx - cx == 0.0 and cy - cy == 0.0  # both finite
                 n += 1.0 if obs else 0.0
                 omx = mx
                 omy = my
@@ -326,3 +326,91 @@ def decay_factors(values, halflife, first, out):  # pragma: no cover - numba
     if n:
         out[0] = first
     return bad
+
+
+@kernel
+def ewm_mean_chunked(x, factor, reset, state, out, chunk, ignore_na, minp, scratch):
+    # pragma: no cover - numba
+    """EW mean (``adjust=True``) of one long series, parallel over fixed time chunks.
+
+    The mean is ``num / den`` with ``num[t] = a[t]*num + x[t]`` and ``den[t] = a[t]*den + 1``
+    on observations (``a[t] = factor[t]`` where pandas decays, else 1; a NaN adds 0), two
+    linear recurrences sharing ``a``: each chunk is summarised (restart flag, product of
+    ``a``, both sums from zero, observation count), the summaries are carried along in
+    order (the carry law of :mod:`scanwise._carry`), and every chunk is rescanned from its
+    carried ``(num, den, nobs)``.  ``state`` is ``(mean, old_wt, nobs)`` for this series
+    (``old_wt == den``).  Rounds differently from pandas' normalised update (a few ulps);
+    after the weights underflow to 0 (a gap of over ~1000 halflives) a missing step
+    outputs NaN where pandas repeats the last mean.
+    """
+    n = x.shape[0]
+    n_chunks = (n + chunk - 1) // chunk
+    for c in prange(n_chunks):
+        lo = c * chunk
+        hi = min(n, lo + chunk)
+        restart = 0.0
+        prod = 1.0
+        bn = 0.0
+        bd = 0.0
+        cnt = 0.0
+        for t in range(lo, hi):
+            v = x[t]
+            obs = v - v == 0.0
+            if reset is not None and reset[t]:
+                restart = 1.0
+                prod = 1.0
+                bn = 0.0
+                bd = 0.0
+                cnt = 0.0
+            a = factor[t] if obs or not ignore_na else 1.0
+            prod *= a
+            bn = a * bn + (v if obs else 0.0)
+            bd = a * bd + (1.0 if obs else 0.0)
+            cnt += 1.0 if obs else 0.0
+        scratch[c, 0] = restart
+        scratch[c, 1] = prod
+        scratch[c, 2] = bn
+        scratch[c, 3] = bd
+        scratch[c, 4] = cnt
+    # the carry pass: the state entering each chunk, in order
+    mean0 = state[0]
+    started = mean0 == mean0
+    num = mean0 * state[1] if started else 0.0
+    den = state[1] if started else 0.0
+    nobs = state[2]
+    for c in range(n_chunks):
+        r = scratch[c, 0]
+        prod = scratch[c, 1]
+        bn = scratch[c, 2]
+        bd = scratch[c, 3]
+        cnt = scratch[c, 4]
+        scratch[c, 2] = num
+        scratch[c, 3] = den
+        scratch[c, 4] = nobs
+        if r != 0.0:
+            num, den, nobs = bn, bd, cnt
+        else:
+            num = prod * num + bn
+            den = prod * den + bd
+            nobs = nobs + cnt
+    state[0] = num / den if den != 0.0 else np.nan
+    state[1] = den if den != 0.0 else 1.0
+    state[2] = nobs
+    for c in prange(n_chunks):
+        lo = c * chunk
+        hi = min(n, lo + chunk)
+        num = scratch[c, 2]
+        den = scratch[c, 3]
+        cnt = scratch[c, 4]
+        for t in range(lo, hi):
+            v = x[t]
+            obs = v - v == 0.0
+            if reset is not None and reset[t]:
+                num = 0.0
+                den = 0.0
+                cnt = 0.0
+            a = factor[t] if obs or not ignore_na else 1.0
+            num = a * num + (v if obs else 0.0)
+            den = a * den + (1.0 if obs else 0.0)
+            cnt += 1.0 if obs else 0.0
+            out[t] = num / den if cnt >= minp else np.nan
