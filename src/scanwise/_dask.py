@@ -307,13 +307,7 @@ def linear(a: Any, b: Any, axis: Any, initial: Any, reverse: bool, reset: Any, o
         b = da.from_array(v.as_numeric(b, "b"))
     if is_dask(a) or np.ndim(a):
         a_meta = a if is_dask(a) else v.as_numeric(a, "a")
-        try:
-            shape = np.broadcast_shapes(a_meta.shape, b.shape)
-        except ValueError:
-            raise ValueError(
-                f"a with shape {a_meta.shape} and b with shape {b.shape} do not broadcast"
-            ) from None
-        b = da.broadcast_to(b, shape)
+        b = da.broadcast_to(b, v.common_shape(a_meta, b, ("a", "b")))
         a_probe: Any = np.zeros((), dtype=a_meta.dtype)
     else:
         a_probe = a
@@ -367,13 +361,7 @@ def ewm(fn: Any, kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
     x = x if is_dask(x) else da.from_array(v.as_numeric(x, "x"))
     if y is not None:
         y = y if is_dask(y) else da.from_array(v.as_numeric(y, "y"))
-        try:
-            shape = np.broadcast_shapes(x.shape, y.shape)
-        except ValueError:
-            raise ValueError(
-                f"x with shape {x.shape} and y with shape {y.shape} do not broadcast"
-            ) from None
-        x = da.broadcast_to(x, shape)
+        x = da.broadcast_to(x, v.common_shape(x, y, ("x", "y")))
         y = _aligned(y, x, "y")
     ax = v.scan_axis(kw["axis"], x.ndim, "x")
     n_t = x.shape[ax]

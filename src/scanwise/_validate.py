@@ -60,6 +60,18 @@ def flags(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
     return broadcast(arr, shape, name)
 
 
+def common_shape(x: Any, y: Any, names: tuple[str, str]) -> tuple[int, ...]:
+    """The broadcast shape of two operands (anything with ``.shape``), or a ValueError
+    naming both."""
+    try:
+        return np.broadcast_shapes(x.shape, y.shape)
+    except ValueError:
+        raise ValueError(
+            f"{names[0]} with shape {x.shape} and {names[1]} with shape {y.shape} do not "
+            "broadcast"
+        ) from None
+
+
 def broadcast(arr: np.ndarray, shape: tuple[int, ...], name: str) -> np.ndarray:
     """``np.broadcast_to`` with an error message that names the argument."""
     try:

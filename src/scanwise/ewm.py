@@ -99,12 +99,7 @@ def _ewm(kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
     ya = None
     if kind in ("cov", "corr"):
         ya = _real_input(y, "y")
-        try:
-            shape = np.broadcast_shapes(xa.shape, ya.shape)
-        except ValueError:
-            raise ValueError(
-                f"x with shape {xa.shape} and y with shape {ya.shape} do not broadcast"
-            ) from None
+        shape = v.common_shape(xa, ya, ("x", "y"))
         xa, ya = np.broadcast_to(xa, shape), np.broadcast_to(ya, shape)
     ax = v.scan_axis(kw["axis"], xa.ndim, "x")
     shape = xa.shape

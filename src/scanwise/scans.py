@@ -289,12 +289,7 @@ def linear_recurrence(
     a_in = v.as_weak_scalar_or_array(a, "a")
     b_arr = v.as_numeric(b, "b")
     if isinstance(a_in, np.ndarray) and a_in.ndim:
-        try:
-            shape = np.broadcast_shapes(a_in.shape, b_arr.shape)
-        except ValueError:
-            raise ValueError(
-                f"a with shape {a_in.shape} and b with shape {b_arr.shape} do not broadcast"
-            ) from None
+        shape = v.common_shape(a_in, b_arr, ("a", "b"))
         b_arr = np.broadcast_to(b_arr, shape)
         a_in = np.broadcast_to(a_in, shape)
     return _recurrence(a_in, b_arr, axis, initial, reverse, reset, out, "b")
