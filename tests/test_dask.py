@@ -217,6 +217,12 @@ def test_local_cluster_parity_for_every_op(client, rng):
     adv, ret = scanwise.gae(dx, y, x, terminated=reset, discount=0.99, lam=0.95)
     lazy += [adv, ret]
     want += list(scanwise.gae(x, y, x, terminated=reset, discount=0.99, lam=0.95))
+    kw = dict(discount=0.97, done=reset, bootstrap=x[-1])
+    lazy.append(scanwise.discounted_returns(dx, **kw))
+    want.append(scanwise.discounted_returns(x, **kw))
+    kw = dict(terminated=reset, discount=0.9, lam=0.8)
+    lazy.append(scanwise.lambda_returns(dx, dy, y, **kw))
+    want.append(scanwise.lambda_returns(x, y, y, **kw))
     got = client.compute(lazy, sync=True)
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(g, w, rtol=RTOL, atol=1e-12, equal_nan=True)
