@@ -81,7 +81,8 @@ def run(
             out3, x3, y3, reset3 = views[0], *views[1 + n_fields :]
             fields3 = views[1 : 1 + n_fields]
             packed = np.ascontiguousarray(np.stack([f[:, 0, :] for f in fields3]))
-            block = _layout.lane_block(out3, numba.get_num_threads())
+            min_lanes = _layout.VECTOR_BLOCK if kind == "mean" else 64
+            block = _layout.lane_block(out3, numba.get_num_threads(), min_lanes)
             if kind == "mean" and _chunk_parallel(out3, options):
                 _mean_chunked(x3, factor, reset3, packed, out3, options)
             elif kind == "mean":
