@@ -81,6 +81,27 @@ def main() -> None:
         t = best_time(lambda: numbagg.move_exp_nanvar(v, axis=0, alpha=0.05), repeat=2)
         line(label, "numbagg move_exp_nanvar", t, t_sw)
 
+    # lane blocks (README, Design): the memory-bound mean keeps rows whole below 512 lanes,
+    # the compute-bound variance splits them so that every thread works
+    from scanwise import _layout
+
+    narrow = (20_000, 200) if q else (100_000, 200)
+    w = rng.standard_normal(narrow)
+    wout = np.empty_like(w)
+    t_copy = best_time(lambda: np.copyto(wout, w))
+    chosen = _layout.lane_block
+    for label, block in [("chosen blocks", None), ("one 200-lane block", 200),
+                         ("two 104-lane blocks", 104)]:
+        if block is not None:
+            _layout.lane_block = lambda out3, n_threads, min_lanes=64, b=block: b
+        try:
+            t_m = best_time(lambda: scanwise.ewm_mean(w, axis=0, alpha=0.05, out=wout))
+            t_v = best_time(lambda: scanwise.ewm_var(w, axis=0, alpha=0.05, out=wout))
+        finally:
+            _layout.lane_block = chosen
+        print(f"{list(narrow)} {label:<20} ewm_mean {t_m:.4f}s ({t_m / t_copy:.2f}x copy)  "
+              f"ewm_var {t_v:.4f}s", flush=True)
+
     # ewm_mean with times on 2e6 irregular datetime points
     n = 200_000 if q else 2_000_000
     gaps = rng.exponential(30.0, n).astype("int64") + 1

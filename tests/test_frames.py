@@ -62,6 +62,9 @@ def test_times_from_the_index_and_reset_as_a_series(rng):
     df = pd.DataFrame(rng.standard_normal((n_t, 2)), index=idx, columns=["x", "y"])
     got = scanwise.ewm_mean(df, halflife="30min", times=df.index)
     pd.testing.assert_frame_equal(got, df.ewm(halflife="30min", times=df.index).mean())
+    paris = df.tz_localize("UTC").tz_convert("Europe/Paris")  # a tz-aware index
+    got = scanwise.ewm_mean(paris, halflife="30min", times=paris.index)
+    pd.testing.assert_frame_equal(got, paris.ewm(halflife="30min", times=paris.index).mean())
     seg = pd.Series(np.repeat([1, 2, 3], 20), index=idx)
     reset = seg.ne(seg.shift())
     got = scanwise.ewm_mean(df, alpha=0.3, reset=reset)

@@ -19,6 +19,7 @@ so a map carries a restart flag ``r``: ``(r, a, b)`` means ``h -> b`` if ``r`` e
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 
@@ -36,3 +37,18 @@ def apply(r, a, b, h):  # pragma: no cover - inlined by numba
     if r:
         return b
     return a * h + b
+
+
+def apply_summary(kind: str, summary: np.ndarray, h_in: np.ndarray | None, axis: int) -> np.ndarray:
+    """:func:`apply` for whole arrays of chunk summaries (the Dask carry pass).
+
+    ``summary`` stacks ``(r, A, B)`` along ``axis`` (length 3).  ``kind`` ``"linear"``:
+    ``B`` if ``r`` else ``A * h_in + B``; ``"logaddexp"`` (the log-space law):
+    ``B`` if ``r`` else ``logaddexp(h_in, B)``.  ``h_in`` None (nothing carried in) gives ``B``.
+    """
+    take = [(slice(None),) * axis + (slice(k, k + 1),) for k in range(3)]
+    r, a, b = (summary[t] for t in take)
+    if h_in is None:
+        return b
+    moved = a * h_in + b if kind == "linear" else np.logaddexp(h_in, b)
+    return np.where(r != 0, b, moved)

@@ -6,7 +6,8 @@ Linear ops (``cumsum``, ``cumprod``, ``linear_recurrence``, ``discounted_cumsum`
 1. *summary* (parallel over chunks): the map a chunk applies to its incoming state,
    ``(r, A, B)``: ``h_out = B`` if the chunk restarts (a reset) else ``A * h_in + B``
    (log space: ``logaddexp(h_in, B)``);
-2. *carry* (a chain of tiny tasks along time): ``h_in[k+1] = apply(summary[k], h_in[k])``;
+2. *carry* (a chain of tiny tasks along time): ``h_in[k+1] = apply(summary[k], h_in[k])``
+   (:func:`scanwise._carry.apply_summary`);
 3. *scan* (parallel over chunks): each chunk is scanned again with its ``h_in`` folded
    into its first step (``b[0] <- a[0] * h_in + b[0]``), so every step after that is the
    very same ``a * h + b`` as the NumPy path.
@@ -32,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _carry
 from . import _validate as v
 
 
@@ -150,16 +152,6 @@ def _summary(kind: str, a: Any, b: np.ndarray, reset: Any, init: Any, axis: int,
     return np.concatenate([r.astype(dtype), prod, big], axis=axis)
 
 
-def _apply(kind: str, s: np.ndarray, h_in: Any, axis: int) -> np.ndarray:
-    """The carry law of :mod:`scanwise._carry`, on whole arrays: apply a chunk map."""
-    take = [(slice(None),) * axis + (slice(k, k + 1),) for k in range(3)]
-    r, prod, big = (s[t] for t in take)
-    if h_in is None:
-        return big
-    moved = prod * h_in + big if kind == "linear" else np.logaddexp(h_in, big)
-    return np.where(r != 0, big, moved)
-
-
 def _scan_chunk(kind: str, a: Any, b: np.ndarray, reset: Any, init: Any, h_in: Any,
                 axis: int, dtype: np.dtype) -> np.ndarray:
     if reset is None and h_in is not None and b.shape[axis] > 1:
@@ -222,7 +214,7 @@ def scan(kind: str, b: Any, a: Any, *, axis: int, init: Any, start: Any, reset: 
         else:
             prev = idx[:axis] + (k - 1,) + idx[axis + 1 :]
             h_in = (h_name, *prev)
-            dsk[h_in] = (_apply, kind, (s_name, *prev), _key(sk, ridx) if k == 1 else
+            dsk[h_in] = (_carry.apply_summary, kind, (s_name, *prev), _key(sk, ridx) if k == 1 else
                          (h_name, *prev[:axis], k - 2, *prev[axis + 1 :]), axis)
         dsk[(o_name, *idx)] = (_scan_chunk, kind, a_k, _key(bk, idx), r_k, i_k, h_in, axis,
                                dtype)
@@ -266,11 +258,8 @@ def accumulate(op: str, x: Any, axis: Any, dtype: Any, include_initial: bool, re
         raise TypeError(f"x must be a numeric array, got dtype {x.dtype}")
     ax = v.scan_axis(axis, x.ndim)
     ufunc = np.add if op == "cumsum" else np.multiply
-    result = ufunc.accumulate(np.zeros(1, x.dtype)).dtype if dtype is None else v.result_dtype(
-        dtype)
     init = _initial(initial, x, ax)
-    if init is not None and init.dtype.kind != "b":
-        result = np.result_type(result, init.dtype)
+    result = v.accumulate_dtype(ufunc, x.dtype, dtype, None if init is None else init.dtype)
     identity = 0 if op == "cumsum" else 1
     if op == "cumsum":
         a: Any = 1

@@ -82,7 +82,8 @@ def wrap(values: np.ndarray, like: Any) -> Any:
 
 def _keyword(name: str, value: Any, like: Any) -> Any:
     if name == "times":
-        if _kind(value) == "polars" or (_is_series_like(value) and _kind(value) != "pandas"):
+        pl = sys.modules.get("polars")
+        if pl is not None and isinstance(value, pl.Series):
             return value.to_numpy()
         return value  # pandas Index/Series are handled (with time zones) by as_times
     if _kind(value) is not None or _is_series_like(value):

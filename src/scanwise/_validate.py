@@ -46,6 +46,25 @@ def scan_axis(axis: Any, ndim: int, name: str = "x") -> int:
     return normalize_axis_index(int(axis), ndim)
 
 
+def flag(value: Any, name: str) -> bool:
+    """A keyword that must be exactly True or False (not 0/1, not None)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def accumulate_dtype(op: np.ufunc, x_dtype: np.dtype, dtype: Any, init_dtype: Any) -> np.dtype:
+    """NumPy's result dtype for ``cumsum``/``cumprod`` (``op`` add or multiply), promoted by
+    a non-boolean ``initial``."""
+    if dtype is None:
+        result = op.accumulate(np.zeros(1, dtype=x_dtype)).dtype
+    else:
+        result = result_dtype(dtype)
+    if init_dtype is not None and np.dtype(init_dtype).kind != "b":
+        result = np.result_type(result, init_dtype)
+    return result
+
+
 def flags(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
     """A boolean array broadcast to ``shape``; bool, or numbers that are all 0 or 1."""
     arr = np.asarray(value)

@@ -70,12 +70,6 @@ from ._frames import accepts_frames
 __all__ = ["EWMState", "ewm_corr", "ewm_cov", "ewm_mean", "ewm_std", "ewm_var"]
 
 
-def _flag(value: Any, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
 def _real_input(x: Any, name: str) -> np.ndarray:
     arr = v.as_numeric(x, name)
     if arr.dtype.kind == "c":
@@ -104,9 +98,9 @@ def _ewm(kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
     ax = v.scan_axis(kw["axis"], xa.ndim, "x")
     shape = xa.shape
     n_t = shape[ax]
-    adjust = _flag(kw["adjust"], "adjust")
-    ignore_na = _flag(kw["ignore_na"], "ignore_na")
-    return_state = _flag(kw["return_state"], "return_state")
+    adjust = v.flag(kw["adjust"], "adjust")
+    ignore_na = v.flag(kw["ignore_na"], "ignore_na")
+    return_state = v.flag(kw["return_state"], "return_state")
     minp = _min_periods(kw["min_periods"])
     times = kw["times"]
     values, unit = (None, None) if times is None else _ewm_params.as_times(times, n_t)
@@ -144,7 +138,7 @@ def _ewm(kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
         "minp": max(minp, 1),
     }
     if state_kind == "cov":
-        options["bias"] = _flag(kw.get("bias", False), "bias")
+        options["bias"] = v.flag(kw.get("bias", False), "bias")
         options["root"] = kind == "std"
     res, new_data = _ewm_run.run(
         state_kind,

@@ -44,18 +44,12 @@ from . import _validate as v
 from ._frames import accepts_frames
 
 
-def _flag(value: Any, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
 def _prepare(
     x: Any, axis: Any, reset: Any, initial: Any, reverse: Any, name: str = "x"
 ) -> tuple[np.ndarray, int, np.ndarray | None, np.ndarray | None, bool]:
     arr = v.as_numeric(x, name)
     ax = v.scan_axis(axis, arr.ndim, name)
-    rev = _flag(reverse, "reverse")
+    rev = v.flag(reverse, "reverse")
     rst = None if reset is None else v.flags(reset, arr.shape, "reset")
     init = None if initial is None else v.state(initial, arr.shape, ax)
     return arr, ax, rst, init, rev
@@ -91,17 +85,12 @@ def _accumulate(
     if _any_dask(x, reset, initial):
         return _dask.accumulate(
             "cumsum" if op is np.add else "cumprod", _dask_array(x), axis, dtype,
-            _flag(include_initial, "include_initial"), _flag(reverse, "reverse"), reset,
+            v.flag(include_initial, "include_initial"), v.flag(reverse, "reverse"), reset,
             initial, out,
         )
     arr, ax, rst, init, rev = _prepare(x, axis, reset, initial, reverse)
-    inc = _flag(include_initial, "include_initial")
-    if dtype is None:
-        result = op.accumulate(np.zeros(1, dtype=arr.dtype)).dtype
-    else:
-        result = v.result_dtype(dtype)
-    if init is not None:
-        result = np.result_type(result, init.dtype) if init.dtype.kind != "b" else result
+    inc = v.flag(include_initial, "include_initial")
+    result = v.accumulate_dtype(op, arr.dtype, dtype, None if init is None else init.dtype)
     if out is not None:
         out = v.out_array(out, _result_shape(arr.shape, ax, inc), result)
     identity = op.identity
@@ -228,7 +217,7 @@ def logcumsumexp(
     """
     if _any_dask(x, reset, initial):
         return _dask.logcumsumexp(
-            _dask_array(x), axis, _flag(reverse, "reverse"), reset, initial, out
+            _dask_array(x), axis, v.flag(reverse, "reverse"), reset, initial, out
         )
     arr, ax, rst, init, rev = _prepare(x, axis, reset, initial, reverse)
     if arr.dtype.kind == "c" or (init is not None and init.dtype.kind == "c"):
@@ -285,7 +274,7 @@ def linear_recurrence(
         array([11, 23, 70])
     """
     if _any_dask(a, b, reset, initial):
-        return _dask.linear(a, b, axis, initial, _flag(reverse, "reverse"), reset, out)
+        return _dask.linear(a, b, axis, initial, v.flag(reverse, "reverse"), reset, out)
     a_in = v.as_weak_scalar_or_array(a, "a")
     b_arr = v.as_numeric(b, "b")
     if isinstance(a_in, np.ndarray) and a_in.ndim:
@@ -323,7 +312,7 @@ def discounted_cumsum(
     """
     if _any_dask(x, discount, reset, initial):
         return _dask.linear(
-            discount, _dask_array(x), axis, initial, _flag(reverse, "reverse"), reset, out
+            discount, _dask_array(x), axis, initial, v.flag(reverse, "reverse"), reset, out
         )
     x_arr = v.as_numeric(x, "x")
     d = v.as_weak_scalar_or_array(discount, "discount")
