@@ -140,7 +140,7 @@ def _call(kind: str, views: list[Any], a: Any, reverse: bool) -> None:
     if a3 is not None:
         a = a3
     if kind == "logaddexp":
-        logaddexp_scan(b3, init3, reset3, out3, _layout.inner_block(out3))
+        logaddexp_scan(b3, init3, reset3, out3, _layout.lane_block(out3, _threads(), 64))
     elif _layout.use_chunked(out3):
         n_chunks = -(-out3.shape[1] // _layout.CHUNK)
         linear_scan_chunked(
@@ -153,14 +153,23 @@ def _call(kind: str, views: list[Any], a: Any, reverse: bool) -> None:
             np.empty(n_chunks, dtype=np.bool_),
             np.empty(n_chunks, dtype=out3.dtype),
             np.empty(n_chunks, dtype=out3.dtype),
+            out3.shape[2] == 1 and _layout.streaming(out3),  # it writes lane after lane
         )
     elif _layout.time_major(out3):
         if reverse:  # undo the flip: the kernel walks backwards on positive strides
             out3, b3, init3, reset3 = (_layout.flip(v, 1) for v in (out3, b3, init3, reset3))
             a = _layout.flip(a, 1) if isinstance(a, np.ndarray) else a
-        linear_scan(a, b3, init3, reset3, out3, _layout.inner_block(out3), reverse)
+        linear_scan(
+            a, b3, init3, reset3, out3, _layout.inner_block(out3), reverse, _layout.streaming(out3)
+        )
     else:
         linear_scan_rows(a, b3, init3, reset3, out3)
+
+
+def _threads() -> int:
+    import numba
+
+    return int(numba.get_num_threads())
 
 
 def elementwise(

@@ -29,6 +29,8 @@ CHUNKED_MIN_T = 1 << 17
 CHUNKED_MAX_SERIES = 4
 CHUNK = 1 << 14
 VECTOR_BLOCK = 512
+SEGMENT_BYTES = 8192
+STREAM_MIN_BYTES = 16 << 20
 
 
 def _groups(shape: Sequence[int], axis: int, arrays: Sequence[np.ndarray]) -> list[list[int]]:
@@ -90,10 +92,32 @@ def time_major(out3: np.ndarray) -> bool:
 
 
 def inner_block(out3: np.ndarray) -> int:
-    """Lanes per task for the time-major kernels: even blocks of at most 512 lanes."""
+    """Lanes per task for the memory-bound time-major kernels (the linear scan).
+
+    Even blocks of at least ``SEGMENT_BYTES`` per row: each task then reads and writes
+    runs of whole pages per time step, which the hardware prefetcher streams (measured on
+    [1e5, 1000] float64 cumsum: one 1000-lane task 0.078-0.085 s, two 504-lane tasks
+    0.088-0.11 s, against 0.062-0.069 s for ``np.copyto``).  Wide rows still split into
+    many tasks.  Depends on the shape only.
+    """
     n_inner = out3.shape[2]
-    n_blocks = -(-n_inner // VECTOR_BLOCK)
-    return max(1, -(-n_inner // max(1, n_blocks)))
+    n_blocks = max(1, n_inner * out3.itemsize // SEGMENT_BYTES)
+    return max(1, -(-n_inner // n_blocks))
+
+
+def streaming(out3: np.ndarray) -> bool:
+    """Write ``out3`` with non-temporal stores (:mod:`scanwise._kernels.stream`)?
+
+    Only when it is much larger than the cache (so nothing is lost by not caching it) and
+    the kernels write runs of neighbouring elements: a contiguous inner axis (time-major)
+    or, for a single lane, a contiguous time axis.
+    """
+    if out3.nbytes < STREAM_MIN_BYTES:
+        return False
+    _, _, n_inner = out3.shape
+    if n_inner > 1:
+        return abs(out3.strides[2]) == out3.itemsize
+    return abs(out3.strides[1]) == out3.itemsize
 
 
 def lane_block(out3: np.ndarray, n_threads: int, min_lanes: int = 64) -> int:

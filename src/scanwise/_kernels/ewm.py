@@ -39,6 +39,7 @@ import numpy as np
 from numba import njit, prange
 
 from .jit import kernel
+from .stream import drain, stream_row
 
 
 @njit(inline="always")
@@ -61,14 +62,32 @@ def _mean_step(w, ow, n, r, cur, f, nw0, irregular, adjust, ignore_na):  # pragm
     return w, ow, n
 
 
+@njit(inline="always")
+def _mean_lanes(
+    xr, outr, rr, mean, old_wt, nobs, f, nw0, irregular, adjust, ignore_na, minp
+):  # pragma: no cover - numba
+    """One time step of a block of lanes (row slices ``xr``/``outr``/``rr``)."""
+    for j in range(mean.size):
+        r = rr is not None and rr[j]
+        w, ow, n = _mean_step(
+            mean[j], old_wt[j], nobs[j], r, xr[j], f, nw0, irregular, adjust, ignore_na
+        )
+        mean[j] = w
+        old_wt[j] = ow
+        nobs[j] = n
+        outr[j] = w if n >= minp else np.nan
+
+
 @kernel
 def ewm_mean_scan(
-    x, factor, reset, state, out, block, alpha, adjust, ignore_na, irregular, minp
+    x, factor, reset, state, out, block, alpha, adjust, ignore_na, irregular, minp, stream
 ):  # pragma: no cover - numba
     """EW mean; ``state`` fields: mean, old_wt, nobs.
 
     A task of one lane keeps its state in registers; wider tasks keep it in small
-    arrays and run the lane loop inside the time loop (vectorised when contiguous).
+    arrays and run the lane loop inside the time loop (vectorised when contiguous).  The
+    output is only written, never read: ``stream`` writes it past the cache
+    (:mod:`scanwise._kernels.stream`).
     """
     n_outer, n_t, n_inner = out.shape
     n_blocks = (n_inner + block - 1) // block
@@ -94,21 +113,23 @@ def ewm_mean_scan(
         mean = state[0, o, i0 : i0 + m].copy()
         old_wt = state[1, o, i0 : i0 + m].copy()
         nobs = state[2, o, i0 : i0 + m].copy()
+        row = np.empty(m, dtype=out.dtype)
         for t in range(n_t):
             f = factor[t]
             # row slices: unit-stride lane loops that LLVM vectorises
             xr = x[o, t, i0 : i0 + m]
             outr = out[o, t, i0 : i0 + m]
             rr = reset[o, t, i0 : i0 + m] if reset is not None else None
-            for j in range(m):
-                r = rr is not None and rr[j]
-                w, ow, n = _mean_step(
-                    mean[j], old_wt[j], nobs[j], r, xr[j], f, nw0, irregular, adjust, ignore_na
+            if stream:  # the row goes through L1, then past the cache
+                _mean_lanes(
+                    xr, row, rr, mean, old_wt, nobs, f, nw0, irregular, adjust, ignore_na, minp
                 )
-                mean[j] = w
-                old_wt[j] = ow
-                nobs[j] = n
-                outr[j] = w if n >= minp else np.nan
+                stream_row(outr, row)
+            else:
+                _mean_lanes(
+                    xr, outr, rr, mean, old_wt, nobs, f, nw0, irregular, adjust, ignore_na, minp
+                )
+        drain(stream)
         state[0, o, i0 : i0 + m] = mean
         state[1, o, i0 : i0 + m] = old_wt
         state[2, o, i0 : i0 + m] = nobs

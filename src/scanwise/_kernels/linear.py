@@ -16,10 +16,12 @@ reduce-then-scan for a few long series is in :mod:`scanwise._kernels.linear_chun
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit, prange
 
 from .access import at
 from .jit import kernel
+from .stream import drain, put
 
 
 @njit(inline="always")
@@ -40,11 +42,22 @@ def _next(a, b, init, reset, o, t, i, h):  # pragma: no cover - numba
     return at(a, o, t, i) * h + b[o, t, i]
 
 
+@njit(inline="always")
+def _lanes(a, b, init, reset, out, o, t, i0, h, stream):  # pragma: no cover - numba
+    """Step ``t`` of lanes ``i0 .. i0 + len(h)``; ``h`` holds their states (read, updated)."""
+    for j in range(h.size):
+        v = _next(a, b, init, reset, o, t, i0 + j, h[j])
+        h[j] = v
+        put(out, (o, t, i0 + j), v, stream)
+
+
 @kernel
-def linear_scan(a, b, init, reset, out, block, reverse):  # pragma: no cover - numba
+def linear_scan(a, b, init, reset, out, block, reverse, stream):  # pragma: no cover - numba
     """Time-major scan for a contiguous inner axis: tasks are outer x blocks of lanes.
 
-    The inner loop runs across ``block`` neighbouring lanes, so it vectorises.  Each lane
+    The inner loop runs across ``block`` neighbouring lanes, so it vectorises; their
+    states live in a small local array, so the output is only written, never read back
+    (``stream``: written past the cache, see :mod:`scanwise._kernels.stream`).  Each lane
     is computed in time order by one thread: the result does not depend on ``block``.
     ``reverse`` walks t from the end here (instead of a negative-stride view) so that
     C-contiguous operands keep their vectorisable 'C' typing.
@@ -58,13 +71,16 @@ def linear_scan(a, b, init, reset, out, block, reverse):  # pragma: no cover - n
     for k in prange(n_outer * n_blocks):
         o = k // n_blocks
         i0 = (k - o * n_blocks) * block
-        i1 = min(n_inner, i0 + block)
-        for i in range(i0, i1):
-            out[o, t0, i] = _first(a, b, init, o, t0, i)
+        h = np.empty(min(n_inner, i0 + block) - i0, dtype=out.dtype)
+        for j in range(h.size):
+            h[j] = _first(a, b, init, o, t0, i0 + j)
+            out[o, t0, i0 + j] = h[j]
         for s in range(1, n_t):
-            t = t0 + s * step
-            for i in range(i0, i1):
-                out[o, t, i] = _next(a, b, init, reset, o, t, i, out[o, t - step, i])
+            if stream:
+                _lanes(a, b, init, reset, out, o, t0 + s * step, i0, h, True)
+            else:
+                _lanes(a, b, init, reset, out, o, t0 + s * step, i0, h, False)
+        drain(stream)
 
 
 @kernel

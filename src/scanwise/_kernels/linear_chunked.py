@@ -13,6 +13,7 @@ from numba import njit, prange
 from .._carry import apply, compose
 from .access import at
 from .jit import kernel
+from .stream import drain, put
 
 
 @njit(inline="always")
@@ -62,29 +63,32 @@ def _summary(a, b, init, reset, o, i, t0, t1):  # pragma: no cover - numba
 
 
 @njit(inline="always")
-def _rescan(a, b, init, reset, out, o, i, t0, t1, h):  # pragma: no cover - numba
-    """Write ``out[t0:t1]`` from the entering state ``h``; one chain link per 4 steps."""
+def _rescan(a, b, init, reset, out, o, i, t0, t1, h, stream):  # pragma: no cover - numba
+    """Write ``out[t0:t1]`` from the entering state ``h``; one chain link per 4 steps
+    (``stream``: non-temporal stores, :mod:`scanwise._kernels.stream`)."""
     rk, ak, bk = _step(a, b, init, reset, o, t0, i, True)
     h = apply(rk, ak, bk, h)
-    out[o, t0, i] = h
+    put(out, (o, t0, i), h, stream)
     t = t0 + 1
     while t + 4 <= t1:
         r0, a0, b0, r1, a1, b1, r2, a2, b2, r3, a3, b3 = _four(a, b, init, reset, o, t, i)
-        out[o, t, i] = apply(r0, a0, b0, h)
-        out[o, t + 1, i] = apply(r1, a1, b1, h)
-        out[o, t + 2, i] = apply(r2, a2, b2, h)
+        put(out, (o, t, i), apply(r0, a0, b0, h), stream)
+        put(out, (o, t + 1, i), apply(r1, a1, b1, h), stream)
+        put(out, (o, t + 2, i), apply(r2, a2, b2, h), stream)
         h = apply(r3, a3, b3, h)
-        out[o, t + 3, i] = h
+        put(out, (o, t + 3, i), h, stream)
         t += 4
     while t < t1:
         rk, ak, bk = _step(a, b, init, reset, o, t, i)
         h = apply(rk, ak, bk, h)
-        out[o, t, i] = h
+        put(out, (o, t, i), h, stream)
         t += 1
 
 
 @kernel
-def linear_scan_chunked(a, b, init, reset, out, chunk, sum_r, sum_a, sum_b):  # pragma: no cover
+def linear_scan_chunked(
+    a, b, init, reset, out, chunk, sum_r, sum_a, sum_b, stream
+):  # pragma: no cover - numba
     """Reduce-then-scan over fixed-size time chunks, series after series.
 
     1. every chunk is summarised as one map ``(r, A, B)`` (chunks in parallel);
@@ -92,7 +96,8 @@ def linear_scan_chunked(a, b, init, reset, out, chunk, sum_r, sum_a, sum_b):  # 
     3. every chunk is rescanned from its entering state (chunks in parallel).
 
     Chunk borders depend only on ``chunk``, never on the thread count.  ``sum_r`` (bool),
-    ``sum_a`` and ``sum_b`` (output dtype) are scratch arrays of ``ceil(T / chunk)`` elements.
+    ``sum_a`` and ``sum_b`` (output dtype) are scratch arrays of ``ceil(T / chunk)``
+    elements; ``stream`` writes the output with non-temporal stores.
     """
     n_outer, n_t, n_inner = out.shape
     if n_t == 0:
@@ -113,4 +118,9 @@ def linear_scan_chunked(a, b, init, reset, out, chunk, sum_r, sum_a, sum_b):  # 
                 h = apply(sum_r[c], sum_a[c], B, h)
             for c in prange(n_chunks):
                 t0 = c * chunk
-                _rescan(a, b, init, reset, out, o, i, t0, min(n_t, t0 + chunk), sum_b[c])
+                t1 = min(n_t, t0 + chunk)
+                if stream:
+                    _rescan(a, b, init, reset, out, o, i, t0, t1, sum_b[c], True)
+                else:
+                    _rescan(a, b, init, reset, out, o, i, t0, t1, sum_b[c], False)
+                drain(stream)
