@@ -59,10 +59,18 @@ def bench(t: int, n: int) -> None:
         t_loop = best_time(lambda: numpy_loop_gae(r, v, nv, term, done, gamma, lam), repeat=3)
         buf = np.empty_like(r)
         t_copy5 = 5 * best_time(lambda buf=buf, r=r: np.copyto(buf, r), repeat=7)
+        outs = (np.empty_like(r), np.empty_like(r))
+        t_out = best_time(
+            lambda: scanwise.gae(
+                r, v, nv, terminated=term, done=done, discount=gamma, lam=lam, out=outs
+            ),
+            repeat=7,
+        )
         print(
             f"gae T={t} N={n}: scanwise {t_sw * 1e3:8.3f} ms | numpy loop {t_loop * 1e3:8.3f} ms "
             f"({t_loop / t_sw:6.1f}x) | five copies {t_copy5 * 1e3:7.3f} ms "
-            f"(scanwise / five copies {t_sw / t_copy5:4.2f}x)",
+            f"(scanwise / five copies {t_sw / t_copy5:4.2f}x; with out= {t_out * 1e3:7.3f} ms, "
+            f"{t_out / t_copy5:4.2f}x)",
             flush=True,
         )
         fn = optional("torchrl.objectives.value.functional")

@@ -204,3 +204,47 @@ def test_matches_torchrl_itself():
         0.98, 0.9, tt(v), tt(nv), tt(r), tt(done), tt(term), time_dim=-2
     )
     np.testing.assert_allclose(a, adv2[..., 0].numpy().T, rtol=1e-6, atol=1e-6)
+
+
+def test_gae_out(rng):
+    r, v, nv, term, done = _rollout(rng, 50, 7)
+    want_a, want_r = rl_refs.torchrl_gae(0.99, 0.9, v, nv, r, done, term)
+    adv, ret = np.full_like(r, np.nan), np.full_like(r, np.nan)
+    got = scanwise.gae(r, v, nv, terminated=term, done=done, discount=0.99, lam=0.9,
+                       out=(adv, ret))
+    assert got[0] is adv and got[1] is ret
+    np.testing.assert_allclose(adv, want_a, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ret, want_r, rtol=1e-12, atol=1e-12)
+    # in place over the inputs, and through a float32 buffer (cast on the way out)
+    r2, v2 = r.copy(), v.copy()
+    scanwise.gae(r2, v2, nv, terminated=term, done=done, discount=0.99, lam=0.9, out=(r2, v2))
+    np.testing.assert_allclose(r2, want_a, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(v2, want_r, rtol=1e-12, atol=1e-12)
+    a32, r32 = np.empty(r.shape, np.float32), np.empty(r.shape, np.float32)
+    scanwise.gae(r, v, nv, terminated=term, done=done, discount=0.99, lam=0.9, out=(a32, r32))
+    np.testing.assert_allclose(a32, want_a, rtol=1e-5, atol=1e-5)
+    # an input overlapping the output at another position is copied first
+    buf = np.concatenate([r, v])
+    scanwise.gae(buf[:50], v, nv, terminated=term, done=done, discount=0.99, lam=0.9,
+                 out=(buf[1:51], ret))
+    np.testing.assert_allclose(buf[1:51], want_a, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "out, exc, match",
+    [
+        (np.zeros((5, 2)), TypeError, "tuple"),
+        ((np.zeros((5, 2)),), TypeError, "tuple"),
+        ((np.zeros((5, 3)), np.zeros((5, 2))), ValueError, "shape"),
+        ((np.zeros((5, 2), int), np.zeros((5, 2))), TypeError, "dtype"),
+        (("a", np.zeros((5, 2))), TypeError, "out"),
+    ],
+)
+def test_gae_out_errors(out, exc, match):
+    with pytest.raises(exc, match=match):
+        scanwise.gae(np.ones((5, 2)), np.zeros((5, 2)), np.zeros((5, 2)),
+                     terminated=np.zeros((5, 2), bool), discount=0.9, lam=0.9, out=out)
+    same = np.zeros((5, 2))
+    with pytest.raises(ValueError, match="overlap"):
+        scanwise.gae(np.ones((5, 2)), same, same, terminated=np.zeros((5, 2), bool),
+                     discount=0.9, lam=0.9, out=(same, same))

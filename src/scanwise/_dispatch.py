@@ -170,25 +170,3 @@ def _threads() -> int:
     import numba
 
     return int(numba.get_num_threads())
-
-
-def elementwise(
-    name: str, arrays: list[np.ndarray], scalar: Any, *, axis: int, result: np.dtype
-) -> None:
-    """Run the fused element-wise kernel ``name`` writing into ``arrays[0]``.
-
-    ``arrays[1:]`` are inputs of the same shape (cast to the compute dtype unless bool);
-    ``scalar`` is a number or an array broadcast to that shape.
-    """
-    from ._kernels import elementwise as kernels
-
-    cdt = compute_dtype(result)
-    out = arrays[0]
-    ins = [a if a.dtype.kind == "b" else a.astype(cdt, copy=False) for a in arrays[1:]]
-    if isinstance(scalar, np.ndarray):
-        ins.append(scalar.astype(cdt, copy=False))
-    if out.size == 0:
-        return
-    for views in _layout.canonical(out.shape, axis, [out, *ins]):
-        s = views[-1] if isinstance(scalar, np.ndarray) else cdt.type(scalar)
-        getattr(kernels, name)(*views[1 : 1 + len(arrays) - 1], s, views[0])

@@ -82,6 +82,7 @@ def gae(
     discount: float | ArrayLike,
     lam: float | ArrayLike,
     axis: int = 0,
+    out: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[Any, Any]:
     """Generalized advantage estimation; returns ``(advantages, returns)``.
 
@@ -90,7 +91,9 @@ def gae(
     ``returns = A + values`` (the TD(lambda) targets).
 
     ``discount`` and ``lam`` are numbers in [0, 1] or arrays broadcastable to the non-time
-    shape (per-env values).  Flags are bool or 0/1 numbers.
+    shape (per-env values).  Flags are bool or 0/1 numbers.  ``out=(adv, ret)`` (NumPy
+    arrays of the input shape) writes the results in place, e.g. into the buffers a PPO
+    loop reuses every rollout; either may be an input (``out=(rewards, values)``).
 
     Example (TorchRL layout, one episode truncated at t=1 and one terminated at t=3):
         >>> import numpy as np, scanwise
@@ -118,6 +121,8 @@ def gae(
                               discount=gamma, lam=lambda_)
     """
     if any(_dask.is_dask(a) for a in (rewards, values, next_values, terminated, done)):
+        if out is not None:
+            raise TypeError("out= takes NumPy arrays; it is not supported with dask inputs")
         return _dask.gae(rewards, values, next_values, terminated, done, discount, lam, axis)
     template = _torch.first_tensor(rewards, values, next_values)
     r, arrs, ax, reduced, result = _inputs(
@@ -127,8 +132,25 @@ def gae(
     dn = term if done is None else _flags(done, r.shape, "done")
     g = _rate(discount, "discount", reduced)
     lm = _rate(lam, "lam", reduced)
-    adv, ret = _returns.gae(r, arrs["values"], arrs["next_values"], term, dn, g, lm, ax, result)
+    outs = None if out is None else _gae_out(out, r.shape, result, template)
+    adv, ret = _returns.gae(
+        r, arrs["values"], arrs["next_values"], term, dn, g, lm, ax, result, outs
+    )
     return _back(adv, template), _back(ret, template)
+
+
+def _gae_out(
+    out: Any, shape: tuple[int, ...], result: np.dtype, template: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check ``out=(advantages, returns)``: two distinct writeable arrays of the shape."""
+    if template is not None:
+        raise TypeError("out= takes NumPy arrays; it is not supported with torch tensors")
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise TypeError("out must be a tuple (advantages, returns) of two numpy arrays")
+    adv, ret = (v.out_array(o, shape, result) for o in out)
+    if np.may_share_memory(adv, ret):
+        raise ValueError("out: the advantages and returns arrays must not overlap")
+    return adv, ret
 
 
 def lambda_returns(
