@@ -155,3 +155,17 @@ def test_concurrent_first_calls_from_threads():
     with ThreadPoolExecutor(8) as pool:
         for got, want in pool.map(lambda job: job(), jobs):
             np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_import_compiles_nothing_and_skips_numba():
+    """``import scanwise`` stays light: no numba, pandas, dask or torch import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, scanwise; "
+        "print(sorted(m for m in ('numba', 'pandas', 'polars', 'dask', 'torch', 'xarray') "
+        "if m in sys.modules))"
+    )
+    got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert got.stdout.strip() == "[]"

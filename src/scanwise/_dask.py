@@ -33,9 +33,16 @@ from typing import Any
 
 import numpy as np
 
-from . import _carry
 from . import _validate as v
 
+
+
+def _apply_summary(*args: Any) -> Any:
+    """:func:`scanwise._carry.apply_summary`, imported when a task runs: ``_carry``
+    imports numba, which ``import scanwise`` must not."""
+    from ._carry import apply_summary
+
+    return apply_summary(*args)
 
 def is_dask(obj: Any) -> bool:
     da = sys.modules.get("dask.array")
@@ -214,7 +221,7 @@ def scan(kind: str, b: Any, a: Any, *, axis: int, init: Any, start: Any, reset: 
         else:
             prev = idx[:axis] + (k - 1,) + idx[axis + 1 :]
             h_in = (h_name, *prev)
-            dsk[h_in] = (_carry.apply_summary, kind, (s_name, *prev), _key(sk, ridx) if k == 1 else
+            dsk[h_in] = (_apply_summary, kind, (s_name, *prev), _key(sk, ridx) if k == 1 else
                          (h_name, *prev[:axis], k - 2, *prev[axis + 1 :]), axis)
         dsk[(o_name, *idx)] = (_scan_chunk, kind, a_k, _key(bk, idx), r_k, i_k, h_in, axis,
                                dtype)

@@ -11,6 +11,7 @@ compiled the first time it is needed and cached on disk; nothing compiles at imp
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -24,10 +25,21 @@ def _numba_type(arg: Any, layout: str) -> types.Type:
     if arg is None:
         return types.none
     if isinstance(arg, np.ndarray):
-        return types.Array(
-            numba.from_dtype(arg.dtype), arg.ndim, layout, readonly=not arg.flags.writeable
-        )
+        return _array_type(arg.dtype, arg.ndim, layout, not arg.flags.writeable)
+    if isinstance(arg, (bool, float, np.floating, np.bool_)):
+        return _scalar_type(type(arg))
     return numba.typeof(arg)
+
+
+@functools.cache
+def _array_type(dtype: np.dtype, ndim: int, layout: str, readonly: bool) -> types.Type:
+    # building numba types costs ~20 us per argument: cached, small calls stay cheap
+    return types.Array(numba.from_dtype(dtype), ndim, layout, readonly=readonly)
+
+
+@functools.cache
+def _scalar_type(kind: type) -> types.Type:
+    return numba.typeof(kind(0))
 
 
 def _layout(args: tuple[Any, ...]) -> str:
