@@ -36,7 +36,6 @@ import numpy as np
 from . import _validate as v
 
 
-
 def _apply_summary(*args: Any) -> Any:
     """:func:`scanwise._carry.apply_summary`, imported when a task runs: ``_carry``
     imports numba, which ``import scanwise`` must not."""

@@ -1,0 +1,51 @@
+"""The vectorisable exp/log1p of ``scanwise._kernels.vecmath`` against NumPy (libm)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numba import njit
+
+from scanwise._kernels.vecmath import exp_nonpos, log1p_unit
+
+
+@njit(cache=True)
+def _exp(a):
+    out = np.empty_like(a)
+    for i in range(a.size):
+        out[i] = exp_nonpos(a[i])
+    return out
+
+
+@njit(cache=True)
+def _log1p(a):
+    out = np.empty_like(a)
+    for i in range(a.size):
+        out[i] = log1p_unit(a[i])
+    return out
+
+
+def _ulps(got, want):
+    return float(np.max(np.abs(got - want) / np.spacing(np.abs(want))))
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-8, 1.0, 40.0, 700.0, 745.5])
+def test_exp_nonpos_within_one_ulp(rng, scale):
+    d = -rng.random(200_000) * scale
+    assert _ulps(_exp(d), np.exp(d)) <= 1.0
+
+
+def test_exp_nonpos_special_values():
+    d = np.array([0.0, -0.0, -np.inf, -746.0, -745.1, -744.0, -708.5, -709.9, -1e4])
+    np.testing.assert_array_equal(_exp(d), np.exp(d))
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-10, 1e-3, 0.4142, 0.42, 1.0])
+def test_log1p_unit_within_one_ulp(rng, scale):
+    u = rng.random(200_000) * scale
+    assert _ulps(_log1p(u), np.log1p(u)) <= 1.0
+
+
+def test_log1p_unit_special_values():
+    u = np.array([0.0, 1.0, np.sqrt(2) - 1, np.nextafter(np.sqrt(2) - 1, 0), 5e-324])
+    np.testing.assert_allclose(_log1p(u), np.log1p(u), rtol=2.3e-16, atol=0)
