@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from scanwise._kernels.vecmath import exp_nonpos, log1p_unit
+from scanwise._kernels.vecmath import exp2_nonpos, exp_nonpos, log1p_unit
 
 
 @njit(cache=True)
@@ -49,3 +49,22 @@ def test_log1p_unit_within_one_ulp(rng, scale):
 def test_log1p_unit_special_values():
     u = np.array([0.0, 1.0, np.sqrt(2) - 1, np.nextafter(np.sqrt(2) - 1, 0), 5e-324])
     np.testing.assert_allclose(_log1p(u), np.log1p(u), rtol=2.3e-16, atol=0)
+
+
+@njit(cache=True)
+def _exp2(a):
+    out = np.empty_like(a)
+    for i in range(a.size):
+        out[i] = exp2_nonpos(a[i])
+    return out
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-8, 1.0, 60.0, 1000.0, 1075.5])
+def test_exp2_nonpos_within_one_ulp(rng, scale):
+    e = -rng.random(200_000) * scale
+    assert _ulps(_exp2(e), np.exp2(e)) <= 1.0
+
+
+def test_exp2_nonpos_special_values():
+    e = np.array([0.0, -0.0, -np.inf, -1.0, -1022.0, -1074.0, -1075.0, -1076.0, -1e5, -1074.5])
+    np.testing.assert_array_equal(_exp2(e), np.exp2(e))

@@ -40,6 +40,7 @@ from numba import njit, prange
 
 from .jit import kernel
 from .stream import drain, stream_row
+from .vecmath import exp2_nonpos
 
 
 @njit(inline="always")
@@ -338,12 +339,17 @@ def decay_factors(values, halflife, first, out):  # pragma: no cover - numba
     converting to float64, as pandas does.  Returns the number of decreasing steps.
     """
     n = values.shape[0]
+    n_chunks = (n + 4095) // 4096
     bad = 0
-    for t in prange(1, n):
-        d = (np.float64(values[t]) - np.float64(values[t - 1])) / halflife
-        if not d >= 0.0:
-            bad += 1
-        out[t] = np.exp2(-d)
+    for c in prange(n_chunks):
+        lo = max(1, c * 4096)
+        prev = np.float64(values[lo - 1])
+        for t in range(lo, min(n, c * 4096 + 4096)):
+            cur = np.float64(values[t])  # each value converted once
+            d = (cur - prev) / halflife
+            prev = cur
+            bad += 0 if d >= 0.0 else 1
+            out[t] = exp2_nonpos(-d)  # vectorised; within an ulp of libm
     if n:
         out[0] = first
     return bad

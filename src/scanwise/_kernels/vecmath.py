@@ -9,6 +9,7 @@ at most about 1 ulp of error (checked against NumPy in ``tests/test_vecmath.py``
   ``|r| <= ln2 / 2`` (Cody-Waite, fdlibm's split of ln2), ``exp(r)`` by its Taylor
   polynomial of degree 13 (truncation error < 5e-18), times ``2**k`` built from its bits
   in two halves so that subnormal results round as in libm;
+* :func:`exp2_nonpos`: ``2 ** e`` for ``e <= 0`` the same way (``e = k + r/ln2``);
 * :func:`log1p_unit`: ``log1p(u)`` for ``0 <= u <= 1``: ``1 + u = 2**k (1 + f)`` with
   ``sqrt(2)/2 <= 1 + f <= sqrt(2)``, ``log(1 + f)`` with fdlibm's ``__ieee754_log``
   polynomial in ``s = f / (2 + f)``, plus the rounding error of ``1 + u`` (as fdlibm's
@@ -26,6 +27,7 @@ from numba.extending import intrinsic
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 with the low bits zero: k * _LN2_HI is exact
 _LN2_LO = 1.90821492927058770002e-10
 _INV_LN2 = 1.44269504088896338700e00
+_LN2 = 6.93147180559945286227e-01
 _SHIFTER = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer in the low bits
 _SQRT2_M1 = 0.41421356237309504880
 # fdlibm e_log.c: Lg1..Lg7
@@ -69,11 +71,8 @@ def _pow2(k):  # pragma: no cover - numba
 
 
 @njit(inline="always")
-def exp_nonpos(d):  # pragma: no cover - numba
-    """``exp(d)`` for ``d <= 0``, ``d = -inf`` included (gives 0)."""
-    d = d if d > -746.0 else -746.0  # exp(-746) rounds to 0 already
-    k = (d * _INV_LN2 + _SHIFTER) - _SHIFTER  # nearest integer to d / ln 2, in [-1076, 0]
-    r = (d - k * _LN2_HI) - k * _LN2_LO
+def _exp_scaled(k, r):  # pragma: no cover - numba
+    """``2**k * exp(r)`` for an integer-valued ``-1076 <= k <= 0`` and ``|r| <= ln2 / 2``."""
     p = 1.0 / 6227020800.0
     p = p * r + 1.0 / 479001600.0
     p = p * r + 1.0 / 39916800.0
@@ -90,6 +89,22 @@ def exp_nonpos(d):  # pragma: no cover - numba
     p = p * r + 1.0
     k1 = (k * 0.5 + _SHIFTER) - _SHIFTER  # two factors, each a normal number
     return p * _pow2(k1) * _pow2(k - k1)
+
+
+@njit(inline="always")
+def exp_nonpos(d):  # pragma: no cover - numba
+    """``exp(d)`` for ``d <= 0``, ``d = -inf`` included (gives 0)."""
+    d = d if d > -746.0 else -746.0  # exp(-746) rounds to 0 already
+    k = (d * _INV_LN2 + _SHIFTER) - _SHIFTER  # nearest integer to d / ln 2, in [-1076, 0]
+    return _exp_scaled(k, (d - k * _LN2_HI) - k * _LN2_LO)
+
+
+@njit(inline="always")
+def exp2_nonpos(e):  # pragma: no cover - numba
+    """``2 ** e`` for ``e <= 0``, ``e = -inf`` included (gives 0)."""
+    e = e if e > -1076.0 else -1076.0  # 2 ** -1076 rounds to 0 already
+    k = (e + _SHIFTER) - _SHIFTER  # nearest integer, e - k is exact
+    return _exp_scaled(k, (e - k) * _LN2)
 
 
 @njit(inline="always")
