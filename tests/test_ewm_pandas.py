@@ -220,9 +220,12 @@ def test_infinities_are_missing_values_as_in_pandas(rng):
             close(scanwise.ewm_corr(x[:, c], y[:, c], **kw), want, rtol=1e-9)
 
 
+@pytest.mark.parametrize("chunk", [5, 23])
 @pytest.mark.parametrize(("ignore_na", "min_periods"), [(False, 0), (True, 3), (False, 5)])
-def test_chunk_parallel_mean_matches_pandas(small_chunks, rng, ignore_na, min_periods):
-    """Few long series take the num/den chunk-parallel path (tiny chunks here)."""
+def test_chunk_parallel_mean_matches_pandas(small_chunks, rng, ignore_na, min_periods, chunk):
+    """Few long series take the num/den chunk-parallel path (tiny chunks here; a task
+    walks four chunks of ``CHUNK // 4`` steps interleaved, the last group one by one)."""
+    small_chunks.CHUNK = chunk
     n_t = 97
     x = with_nans(rng, n_t, 3)
     x[5, 0] = np.inf

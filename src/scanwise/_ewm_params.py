@@ -168,12 +168,11 @@ def step_factors(values: np.ndarray, halflife: float, last_time: float | None) -
     from ._kernels.ewm import decay_factors
 
     factor = np.empty(values.shape[0], dtype=np.float64)
-    first = 1.0
     if values.shape[0] and last_time is not None:
-        d = (float(np.float64(values[0])) - last_time) / halflife
-        if d < 0:
+        if float(np.float64(values[0])) < last_time:
             raise ValueError("times must continue after the state's last time (non-decreasing)")
-        first = 2.0 ** -d
+    # the first step's factor comes from the kernel too: chunked calls round as one call
+    first = np.nan if last_time is None else float(last_time)
     if decay_factors(values, float(halflife), first, factor):
         raise ValueError("times must be non-decreasing")
     return factor

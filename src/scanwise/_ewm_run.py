@@ -119,13 +119,14 @@ def _mean_chunked(
     from ._kernels.ewm import ewm_mean_chunked
 
     n_outer, n_t, n_inner = out3.shape
-    scratch = np.empty((-(-n_t // _layout.CHUNK), 5))
+    chunk = max(1, _layout.CHUNK // 4)  # a task walks four chunks interleaved
+    scratch = np.empty((-(-n_t // chunk), 5))
     for o in range(n_outer):
         for i in range(n_inner):
             st = packed[:, o, i].copy()
             ewm_mean_chunked(
                 x3[o, :, i], factor, None if reset3 is None else reset3[o, :, i], st,
-                out3[o, :, i], _layout.CHUNK, bool(options["ignore_na"]),
+                out3[o, :, i], chunk, bool(options["ignore_na"]),
                 int(options["minp"]), scratch,
             )
             packed[:, o, i] = st

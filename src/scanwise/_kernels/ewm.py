@@ -332,8 +332,9 @@ def ewm_corr_scan(
 
 
 @kernel
-def decay_factors(values, halflife, first, out):  # pragma: no cover - numba
-    """``out[t] = 0.5 ** ((values[t] - values[t-1]) / halflife)``, ``out[0] = first``.
+def decay_factors(values, halflife, last, out):  # pragma: no cover - numba
+    """``out[t] = 0.5 ** ((values[t] - values[t-1]) / halflife)``; ``values[-1]`` is
+    ``last`` (the state's last time), or ``out[0] = 1`` when ``last`` is NaN.
 
     ``values`` are int64 datetime ticks or float64 numbers; differences are taken after
     converting to float64, as pandas does.  Returns the number of decreasing steps.
@@ -342,17 +343,119 @@ def decay_factors(values, halflife, first, out):  # pragma: no cover - numba
     n_chunks = (n + 4095) // 4096
     bad = 0
     for c in prange(n_chunks):
-        lo = max(1, c * 4096)
-        prev = np.float64(values[lo - 1])
-        for t in range(lo, min(n, c * 4096 + 4096)):
+        lo = c * 4096
+        prev = last if lo == 0 else np.float64(values[lo - 1])
+        for t in range(lo, min(n, lo + 4096)):
             cur = np.float64(values[t])  # each value converted once
             d = (cur - prev) / halflife
             prev = cur
             bad += 0 if d >= 0.0 else 1
             out[t] = exp2_nonpos(-d)  # vectorised; within an ulp of libm
-    if n:
-        out[0] = first
+    if n and last != last:
+        bad -= 1  # the NaN first step is no decreasing step: it does not decay
+        out[0] = 1.0
     return bad
+
+
+@njit(inline="always")
+def _num_den_step(v, f, ignore_na, prod, num, den, cnt):  # pragma: no cover - numba
+    """One step of the mean's two linear recurrences (and of the product of ``a``)."""
+    obs = v - v == 0.0
+    a = f if obs or not ignore_na else 1.0
+    return a * prod, a * num + (v if obs else 0.0), a * den + (1.0 if obs else 0.0), cnt + (
+        1.0 if obs else 0.0
+    )
+
+
+@njit(inline="always")
+def _summarise(x, factor, reset, ignore_na, lo, hi, scratch, c):  # pragma: no cover
+    """``scratch[c]`` = summary of steps ``lo .. hi``: (restart, prod, num, den, count)."""
+    restart = 0.0
+    prod = 1.0
+    bn = 0.0
+    bd = 0.0
+    cnt = 0.0
+    for t in range(lo, hi):
+        if reset is not None and reset[t]:
+            restart = 1.0
+            prod = 1.0
+            bn = 0.0
+            bd = 0.0
+            cnt = 0.0
+        prod, bn, bd, cnt = _num_den_step(x[t], factor[t], ignore_na, prod, bn, bd, cnt)
+    scratch[c, 0] = restart
+    scratch[c, 1] = prod
+    scratch[c, 2] = bn
+    scratch[c, 3] = bd
+    scratch[c, 4] = cnt
+
+
+@njit(inline="always")
+def _summarise4(x, factor, ignore_na, lo, q, scratch, c):  # pragma: no cover - numba
+    """Summaries of the four chunks ``c .. c+3`` of ``q`` steps each (no resets), their
+    four dependency chains interleaved so that they overlap in the pipeline."""
+    p0 = p1 = p2 = p3 = 1.0
+    n0 = n1 = n2 = n3 = 0.0
+    d0 = d1 = d2 = d3 = 0.0
+    k0 = k1 = k2 = k3 = 0.0
+    for s in range(q):
+        t = lo + s
+        p0, n0, d0, k0 = _num_den_step(x[t], factor[t], ignore_na, p0, n0, d0, k0)
+        t += q
+        p1, n1, d1, k1 = _num_den_step(x[t], factor[t], ignore_na, p1, n1, d1, k1)
+        t += q
+        p2, n2, d2, k2 = _num_den_step(x[t], factor[t], ignore_na, p2, n2, d2, k2)
+        t += q
+        p3, n3, d3, k3 = _num_den_step(x[t], factor[t], ignore_na, p3, n3, d3, k3)
+    _put_summary(scratch, c, p0, n0, d0, k0)
+    _put_summary(scratch, c + 1, p1, n1, d1, k1)
+    _put_summary(scratch, c + 2, p2, n2, d2, k2)
+    _put_summary(scratch, c + 3, p3, n3, d3, k3)
+
+
+@njit(inline="always")
+def _put_summary(scratch, c, prod, num, den, cnt):  # pragma: no cover - numba
+    scratch[c, 0] = 0.0
+    scratch[c, 1] = prod
+    scratch[c, 2] = num
+    scratch[c, 3] = den
+    scratch[c, 4] = cnt
+
+
+@njit(inline="always")
+def _rescan_mean(x, factor, reset, out, ignore_na, minp, lo, hi, num, den, cnt):  # pragma: no cover
+    """Write ``out[lo:hi]`` from the entering ``(num, den, count)``."""
+    prod = 1.0
+    for t in range(lo, hi):
+        if reset is not None and reset[t]:
+            num = 0.0
+            den = 0.0
+            cnt = 0.0
+        prod, num, den, cnt = _num_den_step(x[t], factor[t], ignore_na, prod, num, den, cnt)
+        out[t] = num / den if cnt >= minp else np.nan
+
+
+@njit(inline="always")
+def _rescan_mean4(x, factor, out, ignore_na, minp, lo, q, scratch, c):  # pragma: no cover
+    """:func:`_rescan_mean` of the four chunks ``c .. c+3`` (no resets), interleaved."""
+    n0, d0, k0 = scratch[c, 2], scratch[c, 3], scratch[c, 4]
+    n1, d1, k1 = scratch[c + 1, 2], scratch[c + 1, 3], scratch[c + 1, 4]
+    n2, d2, k2 = scratch[c + 2, 2], scratch[c + 2, 3], scratch[c + 2, 4]
+    n3, d3, k3 = scratch[c + 3, 2], scratch[c + 3, 3], scratch[c + 3, 4]
+    p = 1.0
+    for s in range(q):
+        t = lo + s
+        _, n0, d0, k0 = _num_den_step(x[t], factor[t], ignore_na, p, n0, d0, k0)
+        out[t] = n0 / d0 if k0 >= minp else np.nan
+        t += q
+        _, n1, d1, k1 = _num_den_step(x[t], factor[t], ignore_na, p, n1, d1, k1)
+        out[t] = n1 / d1 if k1 >= minp else np.nan
+        t += q
+        _, n2, d2, k2 = _num_den_step(x[t], factor[t], ignore_na, p, n2, d2, k2)
+        out[t] = n2 / d2 if k2 >= minp else np.nan
+        t += q
+        _, n3, d3, k3 = _num_den_step(x[t], factor[t], ignore_na, p, n3, d3, k3)
+        out[t] = n3 / d3 if k3 >= minp else np.nan
 
 
 @kernel
@@ -365,40 +468,24 @@ def ewm_mean_chunked(x, factor, reset, state, out, chunk, ignore_na, minp, scrat
     linear recurrences sharing ``a``: each chunk is summarised (restart flag, product of
     ``a``, both sums from zero, observation count), the summaries are carried along in
     order (the carry law of :mod:`scanwise._carry`), and every chunk is rescanned from its
-    carried ``(num, den, nobs)``.  ``state`` is ``(mean, old_wt, nobs)`` for this series
-    (``old_wt == den``).  Rounds differently from pandas' normalised update (a few ulps);
-    after the weights underflow to 0 (a gap of over ~1000 halflives) a missing step
-    outputs NaN where pandas repeats the last mean.
+    carried ``(num, den, nobs)``.  A task takes four neighbouring chunks and, when they are
+    full and there are no resets, walks them interleaved (four dependency chains in
+    flight); the arithmetic per chunk is the same either way.  ``state`` is ``(mean,
+    old_wt, nobs)`` for this series (``old_wt == den``).  Rounds differently from pandas'
+    normalised update (a few ulps); after the weights underflow to 0 (a gap of over ~1000
+    halflives) a missing step outputs NaN where pandas repeats the last mean.
     """
     n = x.shape[0]
     n_chunks = (n + chunk - 1) // chunk
-    for c in prange(n_chunks):
-        lo = c * chunk
-        hi = min(n, lo + chunk)
-        restart = 0.0
-        prod = 1.0
-        bn = 0.0
-        bd = 0.0
-        cnt = 0.0
-        for t in range(lo, hi):
-            v = x[t]
-            obs = v - v == 0.0
-            if reset is not None and reset[t]:
-                restart = 1.0
-                prod = 1.0
-                bn = 0.0
-                bd = 0.0
-                cnt = 0.0
-            a = factor[t] if obs or not ignore_na else 1.0
-            prod *= a
-            bn = a * bn + (v if obs else 0.0)
-            bd = a * bd + (1.0 if obs else 0.0)
-            cnt += 1.0 if obs else 0.0
-        scratch[c, 0] = restart
-        scratch[c, 1] = prod
-        scratch[c, 2] = bn
-        scratch[c, 3] = bd
-        scratch[c, 4] = cnt
+    n_groups = (n_chunks + 3) // 4
+    for g in prange(n_groups):
+        c = 4 * g
+        if reset is None and 4 * chunk * (g + 1) <= n:
+            _summarise4(x, factor, ignore_na, c * chunk, chunk, scratch, c)
+        else:
+            for cc in range(c, min(n_chunks, c + 4)):
+                _summarise(x, factor, reset, ignore_na, cc * chunk, min(n, cc * chunk + chunk),
+                           scratch, cc)
     # the carry pass: the state entering each chunk, in order
     mean0 = state[0]
     started = mean0 == mean0
@@ -423,21 +510,12 @@ def ewm_mean_chunked(x, factor, reset, state, out, chunk, ignore_na, minp, scrat
     state[0] = num / den if den != 0.0 else np.nan
     state[1] = den if den != 0.0 else 1.0
     state[2] = nobs
-    for c in prange(n_chunks):
-        lo = c * chunk
-        hi = min(n, lo + chunk)
-        num = scratch[c, 2]
-        den = scratch[c, 3]
-        cnt = scratch[c, 4]
-        for t in range(lo, hi):
-            v = x[t]
-            obs = v - v == 0.0
-            if reset is not None and reset[t]:
-                num = 0.0
-                den = 0.0
-                cnt = 0.0
-            a = factor[t] if obs or not ignore_na else 1.0
-            num = a * num + (v if obs else 0.0)
-            den = a * den + (1.0 if obs else 0.0)
-            cnt += 1.0 if obs else 0.0
-            out[t] = num / den if cnt >= minp else np.nan
+    for g in prange(n_groups):
+        c = 4 * g
+        if reset is None and 4 * chunk * (g + 1) <= n:
+            _rescan_mean4(x, factor, out, ignore_na, minp, c * chunk, chunk, scratch, c)
+        else:
+            for cc in range(c, min(n_chunks, c + 4)):
+                lo = cc * chunk
+                _rescan_mean(x, factor, reset, out, ignore_na, minp, lo, min(n, lo + chunk),
+                             scratch[cc, 2], scratch[cc, 3], scratch[cc, 4])
