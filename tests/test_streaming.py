@@ -104,3 +104,18 @@ def test_gae_streamed(seed, t, n, dtype, per_env):
     tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(a, want_a, **tol)
     np.testing.assert_allclose(ret, want_r, **tol)
+
+
+def test_gae_streamed_into_mixed_layout_out(rng):
+    """``out=`` arrays of different layouts: only unit-stride rows are ever streamed."""
+    t, n = 12, 37
+    r, v, nv = (rng.standard_normal((t, n)) for _ in range(3))
+    term = rng.random((t, n)) < 0.1
+    want_a, want_r = rl_refs.torchrl_gae(0.99, 0.9, v, nv, r, term, term)
+    adv = np.zeros((t, n))
+    ret_base = np.zeros((n, 2 * t)).T  # Fortran-ordered, and every other row
+    ret = ret_base[::2]
+    scanwise.gae(r, v, nv, terminated=term, discount=0.99, lam=0.9, out=(adv, ret))
+    np.testing.assert_allclose(adv, want_a, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ret, want_r, rtol=1e-12, atol=1e-12)
+    assert (ret_base[1::2] == 0).all()

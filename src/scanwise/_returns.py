@@ -85,7 +85,8 @@ def _gae_kernel(
         g, gl = (next(rest) if isinstance(x, np.ndarray) else x for x in rates)
         if _layout.time_major(adv3):
             block = _layout.lane_block(adv3, numba.get_num_threads(), GAE_MIN_LANES)
-            stream = _layout.streaming(adv3)
+            # both outputs are written as unit-stride rows (``out=`` arrays may differ)
+            stream = _layout.streaming(adv3) and _layout.streaming(ret3)
             gae_time_major(r3, v3, nv3, term3, done3, g, gl, adv3, ret3, block, stream)
         else:
             gae_rows(r3, v3, nv3, term3, done3, g, gl, adv3, ret3)
