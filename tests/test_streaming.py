@@ -119,3 +119,22 @@ def test_gae_streamed_into_mixed_layout_out(rng):
     np.testing.assert_allclose(adv, want_a, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(ret, want_r, rtol=1e-12, atol=1e-12)
     assert (ret_base[1::2] == 0).all()
+
+
+def test_streamed_outputs_with_descending_rows(rng):
+    """An ``out=`` whose rows run backwards in memory is written element by element."""
+    x = rng.standard_normal((30, 21))
+    buf = np.zeros((30, 23))
+    out = buf[:, 21:0:-1]
+    scanwise.ewm_mean(x, axis=0, alpha=0.2, out=out)
+    np.testing.assert_allclose(out, pd.DataFrame(x).ewm(alpha=0.2).mean().to_numpy(),
+                               rtol=1e-12, atol=1e-14)
+    assert (buf[:, 0] == 0).all() and (buf[:, 22] == 0).all()
+    adv = np.zeros((30, 23))[:, 21:0:-1]
+    ret = np.zeros((30, 21))
+    term = rng.random(x.shape) < 0.1
+    scanwise.gae(x, x, x, terminated=term, discount=0.9, lam=0.8, out=(adv, ret))
+    want_a, _ = rl_refs.torchrl_gae(0.9, 0.8, x, x, x, term, term)
+    np.testing.assert_allclose(adv, want_a, rtol=1e-12, atol=1e-12)
+    got = scanwise.cumsum(x, axis=0, out=np.zeros((30, 23))[:, 21:0:-1])
+    np.testing.assert_array_equal(got, np.cumsum(x, 0))

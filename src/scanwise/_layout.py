@@ -115,9 +115,9 @@ def streaming(out3: np.ndarray) -> bool:
     if out3.nbytes < STREAM_MIN_BYTES:
         return False
     _, _, n_inner = out3.shape
-    if n_inner > 1:
-        return abs(out3.strides[2]) == out3.itemsize
-    return abs(out3.strides[1]) == out3.itemsize
+    if n_inner > 1:  # rows are streamed as vectors: ascending addresses only
+        return out3.strides[2] == out3.itemsize
+    return abs(out3.strides[1]) == out3.itemsize  # element by element
 
 
 def lane_block(out3: np.ndarray, n_threads: int, min_lanes: int = 64) -> int:
