@@ -99,6 +99,8 @@ def main() -> None:
     t_ycopy = best_time(lambda: np.copyto(yo, y))
     line(f"logcumsumexp {list(ls_shape)} axis 0", "np.logaddexp.accumulate", t_np, t_sw, t_ycopy)
 
+    design_checks(x, out, t_copy)
+
     for axis in (0, 1):
         extra = peak_extra(lambda axis=axis: scanwise.cumsum(x, axis=axis), x.nbytes)
         print(
@@ -107,6 +109,32 @@ def main() -> None:
         )
     extra = peak_extra(lambda: scanwise.discounted_cumsum(x, 0.99, axis=0, reverse=True), x.nbytes)
     print(f"peak extra memory, discounted reverse axis 0: {100 * extra:.2f}% of the output")
+
+
+def design_checks(x: np.ndarray, out: np.ndarray, t_copy: float) -> None:
+    """The README's design notes 6 (streaming stores, whole-page lane blocks), measured on
+    the axis-0 cumsum: each variant against the chosen one and the copy floor."""
+    from scanwise import _layout
+
+    def timed() -> float:
+        return best_time(lambda: scanwise.cumsum(x, axis=0, out=out))
+
+    chosen = timed()
+    variants = {}
+    old = (_layout.STREAM_MIN_BYTES, _layout.SEGMENT_BYTES)
+    try:
+        _layout.STREAM_MIN_BYTES = 1 << 62
+        variants["plain stores"] = timed()
+        _layout.STREAM_MIN_BYTES = old[0]
+        _layout.SEGMENT_BYTES = x.shape[1] * x.itemsize // 2  # two tasks of half rows
+        variants["two half-row blocks"] = timed()
+    finally:
+        _layout.STREAM_MIN_BYTES, _layout.SEGMENT_BYTES = old
+    print(f"design check, cumsum {list(x.shape)} axis 0: chosen {chosen:.4f}s "
+          f"({chosen / t_copy:.2f}x copy)", end="")
+    for name, t in variants.items():
+        print(f" | {name} {t:.4f}s ({t / t_copy:.2f}x copy)", end="")
+    print(flush=True)
 
 
 if __name__ == "__main__":
