@@ -216,10 +216,15 @@ def test_gae_out(rng):
     np.testing.assert_allclose(adv, want_a, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(ret, want_r, rtol=1e-12, atol=1e-12)
     # in place over the inputs, and through a float32 buffer (cast on the way out)
-    r2, v2 = r.copy(), v.copy()
-    scanwise.gae(r2, v2, nv, terminated=term, done=done, discount=0.99, lam=0.9, out=(r2, v2))
-    np.testing.assert_allclose(r2, want_a, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(v2, want_r, rtol=1e-12, atol=1e-12)
+    for order in ((0, 1), (1, 0)):  # either output over either input, both layouts
+        for layout in (lambda a: a, lambda a: a.T):
+            rv = [layout(r.copy()), layout(v.copy())]
+            res = (rv[order[0]], rv[order[1]])
+            ax = 0 if layout(r) is r else 1
+            scanwise.gae(rv[0], rv[1], layout(nv), terminated=layout(term), done=layout(done),
+                         discount=0.99, lam=0.9, axis=ax, out=res)
+            np.testing.assert_allclose(layout(res[0]), want_a, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(layout(res[1]), want_r, rtol=1e-12, atol=1e-12)
     a32, r32 = np.empty(r.shape, np.float32), np.empty(r.shape, np.float32)
     scanwise.gae(r, v, nv, terminated=term, done=done, discount=0.99, lam=0.9, out=(a32, r32))
     np.testing.assert_allclose(a32, want_a, rtol=1e-5, atol=1e-5)

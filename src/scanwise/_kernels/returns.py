@@ -36,11 +36,12 @@ def _lanes(r, v, nv, term, done, g, gl, o, t, i0, h, adv_row, ret_row, last):  #
     """Step ``t`` of lanes ``i0 ..``: ``h`` holds ``A[t + 1]`` (unused when ``last``)."""
     for j in range(h.size):
         i = i0 + j
-        d = _delta(r, v, nv, term, g, o, t, i)
+        vt = v[o, t, i]  # every input is read before either output is written (out=
+        d = _delta(r, v, nv, term, g, o, t, i)  # may be the inputs themselves)
         a = d if last or done[o, t, i] else at(gl, o, t, i) * h[j] + d
         h[j] = a
         adv_row[j] = a
-        ret_row[j] = a + v[o, t, i]
+        ret_row[j] = a + vt
 
 
 @kernel
@@ -78,11 +79,13 @@ def gae_rows(r, v, nv, term, done, g, gl, adv, ret):  # pragma: no cover - numba
         i = k - o * n_inner
         if n_t == 0:
             continue
+        vt = v[o, n_t - 1, i]
         a = _delta(r, v, nv, term, g, o, n_t - 1, i)
         adv[o, n_t - 1, i] = a
-        ret[o, n_t - 1, i] = a + v[o, n_t - 1, i]
+        ret[o, n_t - 1, i] = a + vt
         for t in range(n_t - 2, -1, -1):
+            vt = v[o, t, i]
             d = _delta(r, v, nv, term, g, o, t, i)
             a = d if done[o, t, i] else at(gl, o, t, i) * a + d
             adv[o, t, i] = a
-            ret[o, t, i] = a + v[o, t, i]
+            ret[o, t, i] = a + vt
