@@ -140,7 +140,7 @@ def _call(kind: str, views: list[Any], a: Any, reverse: bool) -> None:
     if a3 is not None:
         a = a3
     if kind == "logaddexp":
-        logaddexp_scan(b3, init3, reset3, out3, _layout.lane_block(out3, _threads(), 64))
+        logaddexp_scan(b3, init3, reset3, out3, _layout.lane_block(out3, threads(), 64))
     elif _layout.use_chunked(out3):
         n_chunks = -(-out3.shape[1] // _layout.CHUNK)
         linear_scan_chunked(
@@ -161,13 +161,14 @@ def _call(kind: str, views: list[Any], a: Any, reverse: bool) -> None:
             a = _layout.flip(a, 1) if isinstance(a, np.ndarray) else a
         # walking backwards, one task per core streams better than page-long segments
         # ([1e5, 1000] discounted reverse: two tasks 0.083-0.086 s, one task 0.142 s)
-        block = _layout.lane_block(out3, _threads()) if reverse else _layout.inner_block(out3)
+        block = _layout.lane_block(out3, threads()) if reverse else _layout.inner_block(out3)
         linear_scan(a, b3, init3, reset3, out3, block, reverse, _layout.streaming(out3))
     else:
         linear_scan_rows(a, b3, init3, reset3, out3)
 
 
-def _threads() -> int:
+def threads() -> int:
+    """numba's thread count (block sizes only: results never depend on it)."""
     import numba
 
     return int(numba.get_num_threads())

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from . import _layout
-from ._dispatch import _unalias
+from ._dispatch import _unalias, threads
 
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -51,8 +51,6 @@ def run(
     ``(F, *shape without axis)`` float64 and is not modified.  ``options`` are the
     kernel's scalar arguments (alpha, adjust, ignore_na, irregular, minp[, bias, root]).
     """
-    import numba
-
     from ._kernels import ewm as kernels
 
     shape = x.shape
@@ -82,7 +80,7 @@ def run(
             fields3 = views[1 : 1 + n_fields]
             packed = np.ascontiguousarray(np.stack([f[:, 0, :] for f in fields3]))
             min_lanes = MEAN_MIN_LANES if kind == "mean" else 64
-            block = _layout.lane_block(out3, numba.get_num_threads(), min_lanes)
+            block = _layout.lane_block(out3, threads(), min_lanes)
             if kind == "mean" and _chunk_parallel(out3, options):
                 _mean_chunked(x3, factor, reset3, packed, out3, options)
             elif kind == "mean":

@@ -65,8 +65,6 @@ def _gae_kernel(
     axis: int,
 ) -> None:
     """Run the fused GAE kernel (:mod:`scanwise._kernels.returns`) on canonical views."""
-    import numba
-
     from ._kernels.returns import gae_rows, gae_time_major
 
     cdt = outs[0].dtype
@@ -84,7 +82,7 @@ def _gae_kernel(
         rest = iter(views[7:])
         g, gl = (next(rest) if isinstance(x, np.ndarray) else x for x in rates)
         if _layout.time_major(adv3):
-            block = _layout.lane_block(adv3, numba.get_num_threads(), GAE_MIN_LANES)
+            block = _layout.lane_block(adv3, _dispatch.threads(), GAE_MIN_LANES)
             # both outputs are written as unit-stride rows (``out=`` arrays may differ)
             stream = _layout.streaming(adv3) and _layout.streaming(ret3)
             gae_time_major(r3, v3, nv3, term3, done3, g, gl, adv3, ret3, block, stream)
