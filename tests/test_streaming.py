@@ -86,6 +86,25 @@ def test_ewm_mean_streamed(seed, t, n, lo):
 
 @given(
     st.integers(0, 2**32 - 1),
+    st.integers(1, 40),
+    st.integers(2, 90),
+    st.integers(0, 5),
+    st.booleans(),
+    st.sampled_from(["var", "std"]),
+)
+def test_ewm_var_streamed(seed, t, n, lo, bias, stat):
+    rng = np.random.default_rng(seed)
+    x = _offset_view(rng, t, n, lo, np.float64)
+    x[rng.random(x.shape) < 0.1] = np.nan
+    out = np.full((t, n + lo + 3), -7.0)[:, lo : lo + n]
+    getattr(scanwise, f"ewm_{stat}")(x, axis=0, alpha=0.3, bias=bias, out=out)
+    want = getattr(pd.DataFrame(x).ewm(alpha=0.3), stat)(bias=bias).to_numpy()
+    np.testing.assert_allclose(out, want, rtol=1e-10, atol=1e-12)
+    assert (out.base[:, :lo] == -7).all() and (out.base[:, lo + n :] == -7).all()
+
+
+@given(
+    st.integers(0, 2**32 - 1),
     st.integers(1, 30),
     st.sampled_from([2, 5, 37, 300]),
     st.sampled_from([np.float64, np.float32]),

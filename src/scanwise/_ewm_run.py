@@ -44,12 +44,15 @@ def run(
     out: np.ndarray | None,
     result: np.dtype,
     options: dict[str, Any],
+    count: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Scan ``x`` (and ``y``) along ``axis``; returns ``(result array, new state data)``.
 
     ``kind`` is ``"mean"``, ``"cov"`` (``y`` None: variance) or ``"corr"``.  ``state`` is
     ``(F, *shape without axis)`` float64 and is not modified.  ``options`` are the
     kernel's scalar arguments (alpha, adjust, ignore_na, irregular, minp[, bias, root]).
+    ``count=False`` lets the variance kernels skip the observation count (only when
+    ``minp <= 1`` and the caller discards the returned state, whose ``nobs`` is then stale).
     """
     from ._kernels import ewm as kernels
 
@@ -70,9 +73,7 @@ def run(
         for f in new_state
     ]
     n_fields = len(field_views)
-    fn = kernels.ewm_mean_scan if kind == "mean" else kernels.ewm_cov_scan
-    if kind == "corr":
-        fn = kernels.ewm_corr_scan
+    counted = count or options["minp"] > 1
     if target.size:  # else nothing to scan and the state stays as it is
         arrays = [target, *field_views, x, y, reset]
         for views in _layout.canonical(shape, axis, arrays, writeable=1 + n_fields):
@@ -85,9 +86,25 @@ def run(
                 _mean_chunked(x3, factor, reset3, packed, out3, options)
             elif kind == "mean":
                 stream = block > 1 and _layout.streaming(out3)
-                fn(x3, factor, reset3, packed, out3, block, *options.values(), stream)
+                fast = kernels.mean_fast_path(
+                    options["adjust"], options["ignore_na"], options["irregular"], counted
+                )
+                kernels.MEAN_KERNELS[fast](
+                    x3, factor, reset3, packed, out3, block, *options.values(), stream
+                )
+            elif kind == "cov":
+                stream = _layout.streaming(out3)
+                fast = kernels.cov_fast_path(
+                    options["adjust"], options["ignore_na"], options["irregular"],
+                    options["bias"], options["root"], counted,
+                )
+                kernels.COV_KERNELS[fast](
+                    x3, y3, factor, reset3, packed, out3, block, *options.values(), stream
+                )
             else:
-                fn(x3, y3, factor, reset3, packed, out3, block, *options.values())
+                kernels.ewm_corr_scan(
+                    x3, y3, factor, reset3, packed, out3, block, *options.values()
+                )
             for f, values in zip(fields3, packed, strict=True):
                 f[:, 0, :] = values
     state_out = np.squeeze(new_state, axis + 1)

@@ -151,6 +151,7 @@ def _ewm(kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
         out=out,
         result=result,
         options=options,
+        count=return_state,
     )
     if return_state:
         return res, EWMState(state_kind, new_data, new_last, config)
