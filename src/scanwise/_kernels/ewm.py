@@ -39,7 +39,7 @@ import numpy as np
 from numba import njit, prange
 
 from .jit import kernel
-from .stream import drain, stream_row
+from .stream import PREFETCH_ROWS, drain, prefetch_row, stream_row
 from .vecmath import exp2_nonpos
 
 
@@ -166,6 +166,8 @@ def _mean_kernel(fast: int) -> kernel:
                     f = factor[t]
                     # row slices: unit-stride lane loops that LLVM vectorises
                     xr = x[o, t, i0 : i0 + m]
+                    if t + PREFETCH_ROWS < n_t:
+                        prefetch_row(x[o, t + PREFETCH_ROWS, i0 : i0 + m])
                     outr = out[o, t, i0 : i0 + m]
                     rr = reset[o, t, i0 : i0 + m] if reset is not None else None
                     dst = row if stream else outr  # streamed: through L1, then past the cache
@@ -333,6 +335,10 @@ def _cov_kernel(fast: int) -> kernel:
                 f = factor[t]
                 xr = x[o, t, i0 : i0 + m]
                 yr = y[o, t, i0 : i0 + m] if y is not None else None
+                if t + PREFETCH_ROWS < n_t:
+                    prefetch_row(x[o, t + PREFETCH_ROWS, i0 : i0 + m])
+                    if y is not None:
+                        prefetch_row(y[o, t + PREFETCH_ROWS, i0 : i0 + m])
                 outr = out[o, t, i0 : i0 + m]
                 dst = row if stream else outr
                 rr = reset[o, t, i0 : i0 + m] if reset is not None else None

@@ -174,3 +174,44 @@ def drain(stream):  # pragma: no cover - numba
     """Order the streamed stores before anything that follows (end of a task)."""
     if stream:
         _fence()
+
+
+@intrinsic
+def _prefetch(typingctx, arr, j):  # pragma: no cover - compiled
+    """Hint the CPU to fetch the cache line of ``arr[j]`` (1-D ``arr``); never faults."""
+    if not (isinstance(arr, types.Array) and arr.ndim == 1 and isinstance(j, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        idx = context.cast(builder, args[1], sig.args[1], types.intp)
+        ptr = cgutils.get_item_pointer(
+            context, builder, sig.args[0], ary, [idx], wraparound=False, boundscheck=False
+        )
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0i8")
+        # read, keep in every cache level, data
+        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0),
+                          ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, j), codegen
+
+
+PREFETCH_ROWS = 8  # how many time steps ahead a time-major kernel asks for its input row
+
+
+@njit(inline="always")
+def prefetch_row(row):  # pragma: no cover - numba
+    """Ask for every cache line of the unit-stride row slice ``row`` (64-byte lines).
+
+    A time-major task reads a few KiB of each row and then jumps a whole row ahead: the
+    hardware prefetcher starts over at every jump, so the kernel names the row it will
+    read ``PREFETCH_ROWS`` steps later (EW mean on [1e5, 1000], two tasks: 0.084–0.096 s
+    against 0.103–0.105 s without).
+    """
+    step = max(1, 64 // row.itemsize)
+    for j in range(0, row.size, step):
+        _prefetch(row, j)
