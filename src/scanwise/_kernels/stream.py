@@ -70,18 +70,27 @@ def nt_store(typingctx, arr, index, value):  # pragma: no cover - compiled
 VECTOR_BYTES = 32  # one AVX register; streamed vector stores must be aligned to it
 
 
+def _is_row_index(arr, j) -> bool:
+    return isinstance(arr, types.Array) and arr.ndim == 1 and isinstance(j, types.Integer)
+
+
+def _element_pointer(context, builder, sig, args):  # pragma: no cover - compiled
+    """LLVM pointer to ``arr[j]`` for an intrinsic called as ``f(arr, j)``."""
+    ary = context.make_array(sig.args[0])(context, builder, args[0])
+    idx = context.cast(builder, args[1], sig.args[1], types.intp)
+    return cgutils.get_item_pointer(
+        context, builder, sig.args[0], ary, [idx], wraparound=False, boundscheck=False
+    )
+
+
 @intrinsic
 def _address(typingctx, arr, j):  # pragma: no cover - compiled
     """The address of ``arr[j]`` (1-D ``arr``) as an integer."""
-    if not (isinstance(arr, types.Array) and arr.ndim == 1 and isinstance(j, types.Integer)):
+    if not _is_row_index(arr, j):
         return None
 
     def codegen(context, builder, sig, args):
-        ary = context.make_array(sig.args[0])(context, builder, args[0])
-        idx = context.cast(builder, args[1], sig.args[1], types.intp)
-        ptr = cgutils.get_item_pointer(
-            context, builder, sig.args[0], ary, [idx], wraparound=False, boundscheck=False
-        )
+        ptr = _element_pointer(context, builder, sig, args)
         return builder.ptrtoint(ptr, context.get_value_type(types.intp))
 
     return types.intp(arr, j), codegen
@@ -179,15 +188,11 @@ def drain(stream):  # pragma: no cover - numba
 @intrinsic
 def _prefetch(typingctx, arr, j):  # pragma: no cover - compiled
     """Hint the CPU to fetch the cache line of ``arr[j]`` (1-D ``arr``); never faults."""
-    if not (isinstance(arr, types.Array) and arr.ndim == 1 and isinstance(j, types.Integer)):
+    if not _is_row_index(arr, j):
         return None
 
     def codegen(context, builder, sig, args):
-        ary = context.make_array(sig.args[0])(context, builder, args[0])
-        idx = context.cast(builder, args[1], sig.args[1], types.intp)
-        ptr = cgutils.get_item_pointer(
-            context, builder, sig.args[0], ary, [idx], wraparound=False, boundscheck=False
-        )
+        ptr = _element_pointer(context, builder, sig, args)
         i8p = ir.IntType(8).as_pointer()
         i32 = ir.IntType(32)
         fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
