@@ -80,8 +80,7 @@ def run(
             out3, x3, y3, reset3 = views[0], *views[1 + n_fields :]
             fields3 = views[1 : 1 + n_fields]
             packed = np.ascontiguousarray(np.stack([f[:, 0, :] for f in fields3]))
-            min_lanes = MEAN_MIN_LANES if kind == "mean" else 64
-            block = _layout.lane_block(out3, threads(), min_lanes)
+            block = _layout.lane_block(out3, threads())
             if kind == "mean" and _chunk_parallel(out3, options):
                 _mean_chunked(x3, factor, reset3, packed, out3, options)
             elif kind == "mean":
@@ -112,9 +111,6 @@ def run(
         np.copyto(out, target, casting="unsafe")
         return out, state_out
     return target, state_out
-
-
-MEAN_MIN_LANES = _layout.VECTOR_BLOCK
 
 
 def _chunk_parallel(out3: np.ndarray, options: dict[str, Any]) -> bool:
