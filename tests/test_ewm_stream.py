@@ -118,6 +118,25 @@ def test_thread_count_does_not_change_results(rng):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("stat", ["mean", "var", "cov"])
+@pytest.mark.parametrize("adjust", [True, False])
+def test_constant_flag_copy_of_the_kernel_gives_the_same_bits(rng, stat, adjust):
+    """pandas' defaults run a copy of the lane loop with the flags as constants and no
+    observation count; ``return_state=True`` (or ``min_periods > 1``) runs the general
+    loop.  Both are checked against pandas elsewhere; here they must agree exactly, with
+    NaNs, resets and a later chunk started from the state."""
+    x = with_nans(rng, 400, 70)
+    y = x[::-1] * 0.5 + rng.standard_normal(x.shape)
+    reset = rng.random(x.shape) < 0.02
+    kw = dict(axis=0, alpha=0.1, adjust=adjust, reset=reset)
+    fast = _call(stat, x, y, **kw)
+    general, st = _call(stat, x, y, return_state=True, **kw)
+    np.testing.assert_array_equal(fast, general)
+    head, st = _call(stat, x[:150], y[:150], return_state=True, **{**kw, "reset": reset[:150]})
+    tail = _call(stat, x[150:], y[150:], state=st, **{**kw, "reset": reset[150:]})
+    np.testing.assert_array_equal(np.r_[head, tail], fast)
+
+
 def test_state_fields_and_empty_chunks(rng):
     x = rng.standard_normal((10, 3))
     res, st = scanwise.ewm_mean(x, axis=0, alpha=0.5, return_state=True)
