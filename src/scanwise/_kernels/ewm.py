@@ -292,6 +292,62 @@ def _cov_lanes(
         outr[j] = r_
 
 
+@njit(inline="always")
+def _cov_lanes_default(xr, yr, rr, outr, s_mx, s_my, s_c, s_ow, s_sw2, f):  # pragma: no cover
+    """:func:`_cov_lanes` for pandas' defaults (``adjust``, not ``ignore_na``, regular
+    steps, unbiased, no count), in kernel form: a lane that has not started carries
+    weights ``ow = sum_wt2 = 0`` (pandas keeps 1), so that decaying it changes nothing and
+    its first observation is an ordinary update of the pandas formulas, from the
+    observation itself as the old mean: ``(0*x + x) / 1 == x``, co-moment
+    ``(0*(0 + 0) + 0) / 1 == 0``, weights ``1``, exactly pandas' first step.  That drops
+    the ``started``/``first`` selects of the general loop; the bits are the same (tested).
+    """
+    ff = f * f
+    for j in range(s_mx.size):
+        mx = s_mx[j]
+        my = mx if yr is None else s_my[j]
+        c = s_c[j]
+        ow = s_ow[j]
+        sw2 = s_sw2[j]
+        if rr is not None:
+            r = rr[j]
+            mx = np.nan if r else mx
+            my = np.nan if r else my
+            c = 0.0 if r else c
+            ow = 0.0 if r else ow
+            sw2 = 0.0 if r else sw2
+        cx = xr[j]
+        cy = cx if yr is None else yr[j]
+        obs = (cx - cx == 0.0) & (cy - cy == 0.0)
+        ex = mx if mx == mx else cx  # the old mean; a fresh lane's is its observation
+        ey = ex if yr is None else (my if my == my else cy)
+        ow = ow * f
+        sw2 = sw2 * ff
+        tot = ow + 1.0
+        nmx = ex if ex == cx else (ow * ex + cx) / tot
+        nmy = nmx if yr is None else (ey if ey == cy else (ow * ey + cy) / tot)
+        dxn = cx - nmx
+        dyn = dxn if yr is None else cy - nmy
+        dxo = ex - nmx
+        dyo = dxo if yr is None else ey - nmy
+        nc = (ow * (c + dxo * dyo) + dxn * dyn) / tot
+        mx = nmx if obs else mx
+        c = nc if obs else c
+        ow = tot if obs else ow
+        sw2 = sw2 + 1.0 if obs else sw2
+        # ``+ 0.0``: not a select of the loaded value, which LLVM would turn into a
+        # masked store (slow on AMD)
+        s_mx[j] = mx + 0.0
+        if yr is not None:
+            s_my[j] = (nmy if obs else my) + 0.0
+        s_c[j] = c + 0.0
+        s_ow[j] = ow
+        s_sw2[j] = sw2
+        num = ow * ow
+        den = num - sw2
+        outr[j] = num / den * c if den > 0.0 else np.nan
+
+
 def _cov_kernel(fast: int) -> kernel:
     """:func:`ewm_cov_scan` with the lane loop ``fast`` (see :func:`cov_fast_path`)."""
 
@@ -330,6 +386,11 @@ def _cov_kernel(fast: int) -> kernel:
             s_sw2 = state[4, o, i0 : i0 + m].copy()
             s_ow = state[5, o, i0 : i0 + m].copy()
             s_n = state[6, o, i0 : i0 + m].copy()
+            if fast == 1:  # kernel form: a lane that has not started weighs 0
+                for j in range(m):
+                    fresh = s_mx[j] != s_mx[j]
+                    s_ow[j] = 0.0 if fresh else s_ow[j]
+                    s_sw2[j] = 0.0 if fresh else s_sw2[j]
             row = np.empty(m, dtype=out.dtype)
             for t in range(n_t):
                 f = factor[t]
@@ -343,14 +404,18 @@ def _cov_kernel(fast: int) -> kernel:
                 dst = row if stream else outr
                 rr = reset[o, t, i0 : i0 + m] if reset is not None else None
                 if fast == 1:
-                    _cov_lanes(xr, yr, rr, dst, s_mx, s_my, s_c, s_sw, s_sw2, s_ow, s_n, f, 1.0,
-                               minp, True, False, False, False, False, False)
+                    _cov_lanes_default(xr, yr, rr, dst, s_mx, s_my, s_c, s_ow, s_sw2, f)
                 else:
                     _cov_lanes(xr, yr, rr, dst, s_mx, s_my, s_c, s_sw, s_sw2, s_ow, s_n, f, nw0,
                                minp, adjust, ignore_na, irregular, bias, root, True)
                 if stream:
                     stream_row(outr, row)
             drain(stream)
+            if fast == 1:  # back to pandas' form
+                for j in range(m):
+                    fresh = s_mx[j] != s_mx[j]
+                    s_ow[j] = 1.0 if fresh else s_ow[j]
+                    s_sw2[j] = 1.0 if fresh else s_sw2[j]
             state[0, o, i0 : i0 + m] = s_mx
             state[1, o, i0 : i0 + m] = s_mx if y is None else s_my
             state[2, o, i0 : i0 + m] = s_c
