@@ -129,9 +129,9 @@ def lane_block(out3: np.ndarray, n_threads: int, min_lanes: int = 64) -> int:
     (whole cache lines).  The EWM kernels prefetch their next rows
     (:func:`scanwise._kernels.stream.prefetch_row`), so narrow blocks cost little and
     both the mean and the variance split down to 64 lanes (measured on [1e5, 200]
-    float64, ``bench_ewm.py``: mean 16–18 ms for two 104-lane blocks vs 19–21 ms for one
-    200-lane block; variance 27–33 ms vs 46 ms; without the prefetch the mean was 34 ms
-    vs 21 ms, so it kept rows whole up to 512 lanes).  Row-wise: 8 series per
+    float64, ``bench_ewm.py``: mean 11–18 ms for two 104-lane blocks vs 17–21 ms for one
+    200-lane block; variance 20–33 ms vs 36–46 ms; without the prefetch the mean was 34
+    ms vs 21 ms, so it kept rows whole up to 512 lanes).  Row-wise: 8 series per
     task, eight dependency chains in flight.  Results never depend on the block (each
     lane is scanned by one thread, in order), so the thread count only affects speed.
     """
