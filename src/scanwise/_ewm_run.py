@@ -51,8 +51,9 @@ def run(
     ``kind`` is ``"mean"``, ``"cov"`` (``y`` None: variance) or ``"corr"``.  ``state`` is
     ``(F, *shape without axis)`` float64 and is not modified.  ``options`` are the
     kernel's scalar arguments (alpha, adjust, ignore_na, irregular, minp[, bias, root]).
-    ``count=False`` lets the variance kernels skip the observation count (only when
-    ``minp <= 1`` and the caller discards the returned state, whose ``nobs`` is then stale).
+    ``count=False`` lets the mean and variance kernels skip the observation count (only
+    when ``minp <= 1`` and the caller discards the returned state, whose ``nobs`` is then
+    stale).
     """
     from ._kernels import ewm as kernels
 
@@ -92,7 +93,7 @@ def run(
                     x3, factor, reset3, packed, out3, block, *options.values(), stream
                 )
             elif kind == "cov":
-                stream = _layout.streaming(out3)
+                stream = block > 1 and _layout.streaming(out3)  # rows, as for the mean
                 fast = kernels.cov_fast_path(
                     options["adjust"], options["ignore_na"], options["irregular"],
                     options["bias"], options["root"], counted,
