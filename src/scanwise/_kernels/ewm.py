@@ -144,9 +144,7 @@ def _mean_kernel(fast: int) -> kernel:
         n_blocks = (n_inner + block - 1) // block
         nw0 = 1.0 if adjust else alpha
         for k in prange(n_outer * n_blocks):
-            o = k // n_blocks
-            i0 = (k - o * n_blocks) * block
-            m = min(n_inner, i0 + block) - i0
+            o, i0, m = _task(k, n_blocks, n_inner, block)
             mean = state[0, o, i0 : i0 + m].copy()
             old_wt = state[1, o, i0 : i0 + m].copy()
             nobs = state[2, o, i0 : i0 + m].copy()
@@ -348,6 +346,28 @@ def _cov_lanes_default(xr, yr, rr, outr, s_mx, s_my, s_c, s_ow, s_sw2, f):  # pr
         outr[j] = num / den * c if den > 0.0 else np.nan
 
 
+@njit(inline="always")
+def _task(k, n_blocks, n_inner, block):  # pragma: no cover - numba
+    """Task ``k`` of a time-major EWM kernel: outer index, first lane, lane count."""
+    o = k // n_blocks
+    i0 = (k - o * n_blocks) * block
+    return o, i0, min(n_inner, i0 + block) - i0
+
+
+@njit(inline="always")
+def _load_moments(state, o, i0, m):  # pragma: no cover - numba
+    """Local copies of the seven state rows of one cov/corr task (separate arrays)."""
+    return (
+        state[0, o, i0 : i0 + m].copy(),
+        state[1, o, i0 : i0 + m].copy(),
+        state[2, o, i0 : i0 + m].copy(),
+        state[3, o, i0 : i0 + m].copy(),
+        state[4, o, i0 : i0 + m].copy(),
+        state[5, o, i0 : i0 + m].copy(),
+        state[6, o, i0 : i0 + m].copy(),
+    )
+
+
 def _cov_kernel(fast: int) -> kernel:
     """:func:`ewm_cov_scan` with the lane loop ``fast`` (see :func:`cov_fast_path`)."""
 
@@ -377,16 +397,8 @@ def _cov_kernel(fast: int) -> kernel:
         n_blocks = (n_inner + block - 1) // block
         nw0 = 1.0 if adjust else alpha
         for k in prange(n_outer * n_blocks):
-            o = k // n_blocks
-            i0 = (k - o * n_blocks) * block
-            m = min(n_inner, i0 + block) - i0
-            s_mx = state[0, o, i0 : i0 + m].copy()
-            s_my = state[1, o, i0 : i0 + m].copy()
-            s_c = state[2, o, i0 : i0 + m].copy()
-            s_sw = state[3, o, i0 : i0 + m].copy()
-            s_sw2 = state[4, o, i0 : i0 + m].copy()
-            s_ow = state[5, o, i0 : i0 + m].copy()
-            s_n = state[6, o, i0 : i0 + m].copy()
+            o, i0, m = _task(k, n_blocks, n_inner, block)
+            s_mx, s_my, s_c, s_sw, s_sw2, s_ow, s_n = _load_moments(state, o, i0, m)
             if fast == 1:  # kernel form: a lane that has not started weighs 0
                 for j in range(m):
                     fresh = s_mx[j] != s_mx[j]
@@ -446,16 +458,8 @@ def ewm_corr_scan(
     n_blocks = (n_inner + block - 1) // block
     nw0 = 1.0 if adjust else alpha
     for k in prange(n_outer * n_blocks):
-        o = k // n_blocks
-        i0 = (k - o * n_blocks) * block
-        m = min(n_inner, i0 + block) - i0
-        s_mx = state[0, o, i0 : i0 + m].copy()
-        s_my = state[1, o, i0 : i0 + m].copy()
-        s_c = state[2, o, i0 : i0 + m].copy()
-        s_vx = state[3, o, i0 : i0 + m].copy()
-        s_vy = state[4, o, i0 : i0 + m].copy()
-        s_ow = state[5, o, i0 : i0 + m].copy()
-        s_n = state[6, o, i0 : i0 + m].copy()
+        o, i0, m = _task(k, n_blocks, n_inner, block)
+        s_mx, s_my, s_c, s_vx, s_vy, s_ow, s_n = _load_moments(state, o, i0, m)
         for t in range(n_t):
             f = factor[t]
             xr = x[o, t, i0 : i0 + m]
