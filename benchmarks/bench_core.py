@@ -105,6 +105,14 @@ def main() -> None:
     t_ycopy = best_time(lambda: np.copyto(yo, y), repeat=FAST)
     line(f"logcumsumexp {list(ls_shape)} axis 0", "np.logaddexp.accumulate", t_np, t_sw, t_ycopy)
 
+    # a small array: the cost of a call (validation, layout, kernel launch), per call
+    calls = 500
+    small = rng.standard_normal(1000)
+    t_np = best_time(lambda: [np.cumsum(small) for _ in range(calls)], repeat=FAST) / calls
+    t_sw = best_time(lambda: [scanwise.cumsum(small) for _ in range(calls)], repeat=FAST) / calls
+    print(f"{'cumsum n=1000 (per call)':<44} {'numpy.cumsum':<28} {t_np * 1e6:7.1f}us  "
+          f"scanwise {t_sw * 1e6:7.1f}us  ({t_sw / t_np:.1f}x numpy's time)", flush=True)
+
     design_checks(x, out, t_copy)
 
     for axis in (0, 1):

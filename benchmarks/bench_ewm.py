@@ -132,6 +132,26 @@ def main() -> None:
         )
         line(label + " adjust=False", "polars ewm_mean_by", t, t_sw_f)
 
+    # small series: the cost of a call (validation, layout, state), not of the scan
+    calls = 200
+    small = rng.standard_normal(1000)
+    small[rng.random(1000) < 0.01] = np.nan
+
+    def per_call(fn) -> float:
+        return best_time(lambda: [fn() for _ in range(calls)], repeat=FAST) / calls
+
+    for stat in ("mean", "var"):
+        sw_fn = getattr(scanwise, f"ewm_{stat}")
+        t_sw = per_call(lambda f=sw_fn: f(small, alpha=0.05))
+        label = f"ewm_{stat} n=1000 (per call)"
+        if pd is not None:
+            ss = pd.Series(small)
+            t = per_call(lambda s=ss, k=stat: getattr(s.ewm(alpha=0.05), k)())
+            print(f"{label:<40} {f'pandas Series.ewm().{stat}()':<30} {t * 1e6:7.1f}us  "
+                  f"scanwise {t_sw * 1e6:7.1f}us  speed-up {t / t_sw:6.1f}x", flush=True)
+        else:
+            print(f"{label:<40} scanwise {t_sw * 1e6:8.1f} us", flush=True)
+
 
 if __name__ == "__main__":
     main()

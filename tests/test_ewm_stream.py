@@ -85,6 +85,34 @@ def test_layouts_and_axes_match_the_reference(data, stat, layout, ndim):
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14, equal_nan=True)  # ulps near 0
 
 
+@given(st.data(), STATS, LAYOUTS, st.integers(2, 4))
+def test_state_carries_across_chunks_in_any_layout(data, stat, layout, ndim):
+    """Chunks of N-d arrays in awkward layouts (up to axes that cannot merge, looped in
+    Python): the state of every series is handed on to the same series."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    shape = tuple(data.draw(st.sampled_from([1, 2, 3, 5])) for _ in range(ndim))
+    axis = data.draw(st.integers(0, ndim - 1))
+    x = rng.standard_normal(shape)
+    x[rng.random(shape) < 0.2] = np.nan
+    y = rng.standard_normal(shape)
+    kw = dict(alpha=0.3, adjust=data.draw(st.booleans()), min_periods=2)
+    cut = data.draw(st.integers(0, shape[axis]))
+    lo, hi = (tuple(slice(a, b) if d == axis else slice(None) for d in range(ndim))
+              for a, b in ((0, cut), (cut, None)))
+    xl, yl = relayout(x, layout), relayout(y, layout)
+    first, state = _call(stat, xl[lo], yl[lo], axis=axis, return_state=True, **kw)
+    assert state.shape == shape[:axis] + shape[axis + 1 :]
+    second = _call(stat, xl[hi], yl[hi], axis=axis, state=state, **kw)
+    got = np.concatenate([first, second], axis=axis)
+    xm, ym = (np.moveaxis(a, axis, -1).reshape(-1, shape[axis]) for a in (x, y))
+    want = np.stack([
+        reference.ewm(xs, ys if stat in ("cov", "corr") else None, stat=stat, **kw)
+        for xs, ys in zip(xm, ym, strict=True)
+    ])
+    want = np.moveaxis(want.reshape(np.moveaxis(x, axis, -1).shape), -1, axis)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14, equal_nan=True)
+
+
 def test_reset_in_a_later_chunk_streams_exactly(rng):
     """The carried state is separate from the restart value (unlike ``initial=``)."""
     x = rng.standard_normal(50)

@@ -170,5 +170,13 @@ def _call(kind: str, views: list[Any], a: Any, reverse: bool) -> None:
 def threads() -> int:
     """numba's thread count (block sizes only: results never depend on it)."""
     import numba
+    from numba.np.ufunc import parallel
 
+    # once the pool is up, read the (thread-local) count without numba's launch lock, a
+    # process-wide semaphore that costs up to tens of microseconds per small call
+    getter = getattr(parallel, "_get_num_threads", None)
+    if getattr(parallel, "_is_initialized", False) and getter is not None:
+        n = int(getter())
+        if n > 0:
+            return n
     return int(numba.get_num_threads())

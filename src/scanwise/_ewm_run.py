@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from . import _layout
 from ._dispatch import _unalias, threads
@@ -55,8 +54,6 @@ def run(
     when ``minp <= 1`` and the caller discards the returned state, whose ``nobs`` is then
     stale).
     """
-    from ._kernels import ewm as kernels
-
     shape = x.shape
     factor = _readonly(factor)
     if out is not None and out.dtype in _KERNEL_DTYPES:
@@ -67,52 +64,64 @@ def run(
     y = _unalias(_kernel_input(y), target, axis, elementwise=True)
     reset = _readonly(_unalias(reset, target, axis, elementwise=False))
 
-    # the state, one (length-1 along axis) array per field, seen as broadcast along time
-    new_state = np.expand_dims(state, axis + 1).copy()
-    field_views = [
-        as_strided(f, shape=shape, strides=f.strides[:axis] + (0,) + f.strides[axis + 1 :])
-        for f in new_state
-    ]
-    n_fields = len(field_views)
     counted = count or options["minp"] > 1
-    if target.size:  # else nothing to scan and the state stays as it is
-        arrays = [target, *field_views, x, y, reset]
-        for views in _layout.canonical(shape, axis, arrays, writeable=1 + n_fields):
-            out3, x3, y3, reset3 = views[0], *views[1 + n_fields :]
-            fields3 = views[1 : 1 + n_fields]
-            packed = np.ascontiguousarray(np.stack([f[:, 0, :] for f in fields3]))
-            block = _layout.lane_block(out3, threads())
-            if kind == "mean" and _chunk_parallel(out3, options):
-                _mean_chunked(x3, factor, reset3, packed, out3, options)
-            elif kind == "mean":
-                stream = block > 1 and _layout.streaming(out3)
-                fast = kernels.mean_fast_path(
-                    options["adjust"], options["ignore_na"], options["irregular"], counted
-                )
-                kernels.MEAN_KERNELS[fast](
-                    x3, factor, reset3, packed, out3, block, *options.values(), stream
-                )
-            elif kind == "cov":
-                stream = block > 1 and _layout.streaming(out3)  # rows, as for the mean
-                fast = kernels.cov_fast_path(
-                    options["adjust"], options["ignore_na"], options["irregular"],
-                    options["bias"], options["root"], counted,
-                )
-                kernels.COV_KERNELS[fast](
-                    x3, y3, factor, reset3, packed, out3, block, *options.values(), stream
-                )
-            else:
-                kernels.ewm_corr_scan(
-                    x3, y3, factor, reset3, packed, out3, block, *options.values()
-                )
-            for f, values in zip(fields3, packed, strict=True):
-                f[:, 0, :] = values
-    state_out = np.squeeze(new_state, axis + 1)
+    if not target.size:  # nothing to scan: the state stays as it is
+        return _finish(target, out), state.copy()
+    p = _layout.plan(shape, axis, [target, x, y, reset])
+    out_v = _layout.view(target, p)
+    x_v, y_v, reset_v = (None if a is None else _layout.view(a, p, False) for a in (x, y, reset))
+    packed = _layout.pack_lanes(state, p)  # (*lead, F, outer, inner), a copy
+    if not p.lead_shape:  # the usual case
+        _scan(kind, x_v, y_v, reset_v, packed, out_v, factor, options, counted)
+    for idx in np.ndindex(*p.lead_shape) if p.lead_shape else ():
+        out3, x3, y3, reset3 = (None if v is None else v[idx] for v in (out_v, x_v, y_v, reset_v))
+        _scan(kind, x3, y3, reset3, packed[idx], out3, factor, options, counted)
+    return _finish(target, out), _layout.unpack_lanes(packed, p, state)
+
+
+def _finish(target: np.ndarray, out: np.ndarray | None) -> np.ndarray:
     if target is not out and out is not None:
         np.copyto(out, target, casting="unsafe")
-        return out, state_out
-    return target, state_out
+        return out
+    return target
 
+
+def _scan(
+    kind: str,
+    x3: np.ndarray,
+    y3: np.ndarray | None,
+    reset3: np.ndarray | None,
+    packed: np.ndarray,
+    out3: np.ndarray,
+    factor: np.ndarray,
+    options: dict[str, Any],
+    counted: bool,
+) -> None:
+    """One set of canonical views; ``packed`` ``(F, outer, inner)`` is updated in place."""
+    from ._kernels import ewm as kernels
+
+    block = _layout.lane_block(out3, threads())
+    if kind == "mean" and _chunk_parallel(out3, options):
+        _mean_chunked(x3, factor, reset3, packed, out3, options)
+    elif kind == "mean":
+        stream = block > 1 and _layout.streaming(out3)
+        fast = kernels.mean_fast_path(
+            options["adjust"], options["ignore_na"], options["irregular"], counted
+        )
+        kernels.MEAN_KERNELS[fast](
+            x3, factor, reset3, packed, out3, block, *options.values(), stream
+        )
+    elif kind == "cov":
+        stream = block > 1 and _layout.streaming(out3)  # rows, as for the mean
+        fast = kernels.cov_fast_path(
+            options["adjust"], options["ignore_na"], options["irregular"],
+            options["bias"], options["root"], counted,
+        )
+        kernels.COV_KERNELS[fast](
+            x3, y3, factor, reset3, packed, out3, block, *options.values(), stream
+        )
+    else:
+        kernels.ewm_corr_scan(x3, y3, factor, reset3, packed, out3, block, *options.values())
 
 def _chunk_parallel(out3: np.ndarray, options: dict[str, Any]) -> bool:
     """A few long series of an ``adjust=True`` mean: the num/den chunk-parallel kernel."""

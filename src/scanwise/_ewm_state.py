@@ -69,8 +69,11 @@ class EWMState:
 
 def fresh(kind: str, shape: tuple[int, ...]) -> np.ndarray:
     """State data of series that have seen nothing yet."""
-    vals = np.asarray(_FRESH[kind], dtype=np.float64)
-    return np.broadcast_to(vals.reshape((-1,) + (1,) * len(shape)), (len(vals), *shape)).copy()
+    vals = _FRESH[kind]
+    data = np.empty((len(vals), *shape))
+    for k, value in enumerate(vals):
+        data[k, ...] = value
+    return data
 
 
 def check(state: Any, kind: str, shape: tuple[int, ...], config: tuple[Any, ...]) -> EWMState:

@@ -26,7 +26,7 @@ def _numba_type(arg: Any, layout: str) -> types.Type:
         return types.none
     if isinstance(arg, np.ndarray):
         return _array_type(arg.dtype, arg.ndim, layout, not arg.flags.writeable)
-    if isinstance(arg, (bool, float, np.floating, np.bool_)):
+    if isinstance(arg, (bool, int, float, np.floating, np.integer, np.bool_)):
         return _scalar_type(type(arg))
     return numba.typeof(arg)
 
@@ -40,6 +40,15 @@ def _array_type(dtype: np.dtype, ndim: int, layout: str, readonly: bool) -> type
 @functools.cache
 def _scalar_type(kind: type) -> types.Type:
     return numba.typeof(kind(0))
+
+
+def _key(arg: Any) -> Any:
+    """What decides ``arg``'s numba type here (with the layout rule of :func:`_layout`)."""
+    if isinstance(arg, np.ndarray):
+        return (arg.dtype, arg.ndim, arg.flags.writeable, arg.flags.c_contiguous)
+    if arg is None or isinstance(arg, (bool, int, float, np.generic)):
+        return type(arg)
+    return numba.typeof(arg)
 
 
 def _layout(args: tuple[Any, ...]) -> str:
@@ -61,8 +70,21 @@ class kernel:
         self.__doc__ = fn.__doc__
         self._dispatcher: Any = None
         self._entries: dict[tuple[types.Type, ...], Callable[..., Any]] = {}
+        self._by_key: dict[tuple[Any, ...], Callable[..., Any]] = {}
 
     def __call__(self, *args: Any) -> Any:
+        # a plain-Python key first: numba types cost ~1 us each to build and hash
+        key = tuple(map(_key, args))
+        entry = self._by_key.get(key)
+        if entry is None:
+            entry = self._entry(args)
+            self._by_key[key] = entry
+        if _serialise_calls():
+            with _CALL_LOCK:
+                return entry(*args)
+        return entry(*args)
+
+    def _entry(self, args: tuple[Any, ...]) -> Callable[..., Any]:
         layout = _layout(args)
         sig = tuple(_numba_type(a, layout) for a in args)
         entry = self._entries.get(sig)
@@ -78,10 +100,7 @@ class kernel:
                     self._dispatcher.compile(sig)
                     entry = self._dispatcher.overloads[sig].entry_point
                     self._entries[sig] = entry
-        if _serialise_calls():
-            with _CALL_LOCK:
-                return entry(*args)
-        return entry(*args)
+        return entry
 
 
 _COMPILE_LOCK = threading.RLock()
