@@ -98,6 +98,14 @@ def main() -> None:
         t = best_time(lambda: numbagg.move_exp_nanvar(v, axis=0, alpha=0.05), repeat=SLOW)
         line(label, "numbagg move_exp_nanvar", t, t_sw, valloc(t))
 
+    # ewm_corr on the same shape (no target; pandas computes three ewmcov passes)
+    u = v + rng.standard_normal(vshape)
+    t_sw = best_time(lambda: scanwise.ewm_corr(v, u, axis=0, alpha=0.05, out=vout), repeat=FAST)
+    if pd is not None:
+        udf = pd.DataFrame(u)
+        t = best_time(lambda: vdf.ewm(alpha=0.05).corr(udf), repeat=SLOW)
+        line(f"ewm_corr {list(vshape)} 1% NaN", "pandas DataFrame.ewm().corr()", t, t_sw)
+
     # lane blocks (README, Design): the memory-bound mean keeps rows whole below 512 lanes,
     # the compute-bound variance splits them so that every thread works
     from scanwise import _layout

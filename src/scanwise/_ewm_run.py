@@ -50,7 +50,7 @@ def run(
     ``kind`` is ``"mean"``, ``"cov"`` (``y`` None: variance) or ``"corr"``.  ``state`` is
     ``(F, *shape without axis)`` float64 and is not modified.  ``options`` are the
     kernel's scalar arguments (alpha, adjust, ignore_na, irregular, minp[, bias, root]).
-    ``count=False`` lets the mean and variance kernels skip the observation count (only
+    ``count=False`` lets the kernels skip the observation count (only
     when ``minp <= 1`` and the caller discards the returned state, whose ``nobs`` is then
     stale).
     """
@@ -121,7 +121,13 @@ def _scan(
             x3, y3, factor, reset3, packed, out3, block, *options.values(), stream
         )
     else:
-        kernels.ewm_corr_scan(x3, y3, factor, reset3, packed, out3, block, *options.values())
+        stream = block > 1 and _layout.streaming(out3)
+        fast = kernels.corr_fast_path(
+            options["adjust"], options["ignore_na"], options["irregular"], counted
+        )
+        kernels.CORR_KERNELS[fast](
+            x3, y3, factor, reset3, packed, out3, block, *options.values(), stream
+        )
 
 def _chunk_parallel(out3: np.ndarray, options: dict[str, Any]) -> bool:
     """A few long series of an ``adjust=True`` mean: the num/den chunk-parallel kernel."""

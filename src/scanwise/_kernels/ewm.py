@@ -223,6 +223,24 @@ def _moments_step(mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_
 
 
 @njit(inline="always")
+def _restart(r, mx, my, c, u, v, ow, n, u0):  # pragma: no cover - numba
+    """The seven moments of a cov/corr lane, fresh where ``r`` (a reset step): means NaN,
+    co-moment 0, ``u``/``v`` ``u0`` (cov: sum_wt and sum_wt2, 1; corr: the variances, 0),
+    weight 1, count 0.  Selects, not branches: the lane loop stays vectorised."""
+    return (
+        np.nan if r else mx, np.nan if r else my, 0.0 if r else c, u0 if r else u,
+        u0 if r else v, 1.0 if r else ow, 0.0 if r else n,
+    )
+
+
+@njit(inline="always")
+def _pair_observed(cx, cy, n):  # pragma: no cover - numba
+    """Both values finite (pandas treats +-inf as missing), and the count updated."""
+    obs = (cx - cx == 0.0) & (cy - cy == 0.0)
+    return obs, n + (1.0 if obs else 0.0)
+
+
+@njit(inline="always")
 def _cov_lanes(
     xr, yr, rr, outr, s_mx, s_my, s_c, s_sw, s_sw2, s_ow, s_n, f, nw0, minp,
     adjust, ignore_na, irregular, bias, root, count,
@@ -238,18 +256,10 @@ def _cov_lanes(
         sw2 = s_sw2[j]
         n = s_n[j] if count else 0.0
         if rr is not None:
-            r = rr[j]
-            mx = np.nan if r else mx
-            my = np.nan if r else my
-            c = 0.0 if r else c
-            sw = 1.0 if r else sw
-            sw2 = 1.0 if r else sw2
-            ow = 1.0 if r else ow
-            n = 0.0 if r else n
+            mx, my, c, sw, sw2, ow, n = _restart(rr[j], mx, my, c, sw, sw2, ow, n, 1.0)
         cx = xr[j]
         cy = cx if yr is None else yr[j]
-        obs = (cx - cx == 0.0) & (cy - cy == 0.0)  # both finite
-        n += 1.0 if obs else 0.0
+        obs, n = _pair_observed(cx, cy, n)
         mx, my, c, ow, nw, upd, decayed = _moments_step(
             mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_na,
         )
@@ -368,6 +378,19 @@ def _load_moments(state, o, i0, m):  # pragma: no cover - numba
     )
 
 
+@njit(inline="always")
+def _store_moments(state, o, i0, m, a, b, c, d, e, f, n, counted):  # pragma: no cover
+    """Inverse of :func:`_load_moments`; the count only when the loop kept one."""
+    state[0, o, i0 : i0 + m] = a
+    state[1, o, i0 : i0 + m] = b
+    state[2, o, i0 : i0 + m] = c
+    state[3, o, i0 : i0 + m] = d
+    state[4, o, i0 : i0 + m] = e
+    state[5, o, i0 : i0 + m] = f
+    if counted:
+        state[6, o, i0 : i0 + m] = n
+
+
 def _cov_kernel(fast: int) -> kernel:
     """:func:`ewm_cov_scan` with the lane loop ``fast`` (see :func:`cov_fast_path`)."""
 
@@ -429,14 +452,8 @@ def _cov_kernel(fast: int) -> kernel:
                     fresh = s_mx[j] != s_mx[j]
                     s_ow[j] = 1.0 if fresh else s_ow[j]
                     s_sw2[j] = 1.0 if fresh else s_sw2[j]
-            state[0, o, i0 : i0 + m] = s_mx
-            state[1, o, i0 : i0 + m] = s_mx if y is None else s_my
-            state[2, o, i0 : i0 + m] = s_c
-            state[3, o, i0 : i0 + m] = s_ow if adjust else s_sw
-            state[4, o, i0 : i0 + m] = s_sw2
-            state[5, o, i0 : i0 + m] = s_ow
-            if fast == 0:  # counted
-                state[6, o, i0 : i0 + m] = s_n
+            _store_moments(state, o, i0, m, s_mx, s_mx if y is None else s_my, s_c,
+                           s_ow if adjust else s_sw, s_sw2, s_ow, s_n, fast == 0)
 
     ewm_cov_scan.__qualname__ = f"ewm_cov_scan_{fast}"
     return kernel(ewm_cov_scan)
@@ -445,79 +462,109 @@ def _cov_kernel(fast: int) -> kernel:
 COV_KERNELS = tuple(_cov_kernel(fast) for fast in range(2))
 
 
-@kernel
-def ewm_corr_scan(
-    x, y, factor, reset, state, out, block, alpha, adjust, ignore_na, irregular, minp
+@njit(inline="always")
+def _corr_lanes(
+    xr, yr, rr, outr, s_mx, s_my, s_c, s_vx, s_vy, s_ow, s_n, f, nw0, minp,
+    adjust, ignore_na, irregular, count,
 ):  # pragma: no cover - numba
-    """EW correlation ``cov / sqrt(var_x * var_y)`` on pairwise-complete observations.
+    """One time step of a block of lanes of :func:`ewm_corr_scan`."""
+    for j in range(s_mx.size):
+        mx = s_mx[j]
+        my = s_my[j]
+        c = s_c[j]
+        vx = s_vx[j]
+        vy = s_vy[j]
+        ow = s_ow[j]
+        n = s_n[j] if count else 0.0
+        if rr is not None:
+            mx, my, c, vx, vy, ow, n = _restart(rr[j], mx, my, c, vx, vy, ow, n, 0.0)
+        cx = xr[j]
+        cy = yr[j]
+        obs, n = _pair_observed(cx, cy, n)
+        omx = mx
+        omy = my
+        mx, my, c, ow, nw, upd, _decayed = _moments_step(
+            mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_na,
+        )
+        tot = ow + nw
+        ex = omx - mx
+        ey = omy - my
+        dx = cx - mx
+        dy = cy - my
+        vx = (ow * (vx + ex * ex) + nw * dx * dx) / tot if upd else vx
+        vy = (ow * (vy + ey * ey) + nw * dy * dy) / tot if upd else vy
+        ow = (tot if adjust else 1.0) if upd else ow
+        # ``+ 0.0``: no select of a loaded value (a masked store, see _mean_lanes)
+        s_mx[j] = mx + 0.0
+        s_my[j] = my + 0.0
+        s_c[j] = c + 0.0
+        s_vx[j] = vx + 0.0
+        s_vy[j] = vy + 0.0
+        s_ow[j] = ow + 0.0
+        p = vx * vy
+        q = np.sqrt(p) if p >= 0.0 else (p if p != p else 0.0)
+        res = c / q
+        if count:
+            s_n[j] = n
+            res = res if n >= minp else np.nan
+        else:  # minp <= 1: NaN before the first observation anyway (mean NaN, 0/0)
+            res = res if mx == mx else np.nan
+        outr[j] = res
 
-    All three moments are the biased ones, as pandas; ``sqrt`` of a negative is 0.
-    ``state`` fields: mean_x, mean_y, cov, var_x, var_y, old_wt, nobs.
-    """
-    n_outer, n_t, n_inner = out.shape
-    n_blocks = (n_inner + block - 1) // block
-    nw0 = 1.0 if adjust else alpha
-    for k in prange(n_outer * n_blocks):
-        o, i0, m = _task(k, n_blocks, n_inner, block)
-        s_mx, s_my, s_c, s_vx, s_vy, s_ow, s_n = _load_moments(state, o, i0, m)
-        for t in range(n_t):
-            f = factor[t]
-            xr = x[o, t, i0 : i0 + m]
-            yr = y[o, t, i0 : i0 + m]
-            outr = out[o, t, i0 : i0 + m]
-            rr = reset[o, t, i0 : i0 + m] if reset is not None else None
-            for j in range(m):
-                mx = s_mx[j]
-                my = s_my[j]
-                c = s_c[j]
-                vx = s_vx[j]
-                vy = s_vy[j]
-                ow = s_ow[j]
-                n = s_n[j]
-                if rr is not None:
-                    r = rr[j]
-                    mx = np.nan if r else mx
-                    my = np.nan if r else my
-                    c = 0.0 if r else c
-                    vx = 0.0 if r else vx
-                    vy = 0.0 if r else vy
-                    ow = 1.0 if r else ow
-                    n = 0.0 if r else n
-                cx = xr[j]
-                cy = yr[j]
-                obs = cx - cx == 0.0 and cy - cy == 0.0  # both finite
-                n += 1.0 if obs else 0.0
-                omx = mx
-                omy = my
-                mx, my, c, ow, nw, upd, _decayed = _moments_step(
-                    mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust,
-                    ignore_na,
-                )
-                tot = ow + nw
-                ex = omx - mx
-                ey = omy - my
-                dx = cx - mx
-                dy = cy - my
-                vx = (ow * (vx + ex * ex) + nw * dx * dx) / tot if upd else vx
-                vy = (ow * (vy + ey * ey) + nw * dy * dy) / tot if upd else vy
-                ow = (tot if adjust else 1.0) if upd else ow
-                s_mx[j] = mx
-                s_my[j] = my
-                s_c[j] = c
-                s_vx[j] = vx
-                s_vy[j] = vy
-                s_ow[j] = ow
-                s_n[j] = n
-                p = vx * vy
-                q = np.sqrt(p) if p >= 0.0 else (p if p != p else 0.0)
-                outr[j] = c / q if n >= minp else np.nan
-        state[0, o, i0 : i0 + m] = s_mx
-        state[1, o, i0 : i0 + m] = s_my
-        state[2, o, i0 : i0 + m] = s_c
-        state[3, o, i0 : i0 + m] = s_vx
-        state[4, o, i0 : i0 + m] = s_vy
-        state[5, o, i0 : i0 + m] = s_ow
-        state[6, o, i0 : i0 + m] = s_n
+
+def corr_fast_path(adjust: bool, ignore_na: bool, irregular: bool, counted: bool) -> int:
+    """The constant lane loop of :func:`ewm_corr_scan` for these flags (0: none)."""
+    return 0 if not adjust or ignore_na or irregular or counted else 1
+
+
+def _corr_kernel(fast: int) -> kernel:
+    """:func:`ewm_corr_scan` with the lane loop ``fast`` (see :func:`corr_fast_path`)."""
+
+    def ewm_corr_scan(
+        x, y, factor, reset, state, out, block, alpha, adjust, ignore_na, irregular, minp,
+        stream,
+    ):  # pragma: no cover - numba
+        """EW correlation ``cov / sqrt(var_x * var_y)`` on pairwise-complete observations.
+
+        All three moments are the biased ones, as pandas; ``sqrt`` of a negative is 0.
+        ``state`` fields: mean_x, mean_y, cov, var_x, var_y, old_wt, nobs.  ``fast == 1``
+        (pandas' defaults: ``adjust``, not ``ignore_na``, regular steps, no count; a
+        closure constant) runs the lane loop with those flags as constants, ``0`` tests
+        them per element and counts, as :func:`ewm_cov_scan`.
+        """
+        n_outer, n_t, n_inner = out.shape
+        n_blocks = (n_inner + block - 1) // block
+        nw0 = 1.0 if adjust else alpha
+        for k in prange(n_outer * n_blocks):
+            o, i0, m = _task(k, n_blocks, n_inner, block)
+            s_mx, s_my, s_c, s_vx, s_vy, s_ow, s_n = _load_moments(state, o, i0, m)
+            row = np.empty(m, dtype=out.dtype)
+            for t in range(n_t):
+                f = factor[t]
+                xr = x[o, t, i0 : i0 + m]
+                yr = y[o, t, i0 : i0 + m]
+                if t + PREFETCH_ROWS < n_t:
+                    prefetch_row(x[o, t + PREFETCH_ROWS, i0 : i0 + m])
+                    prefetch_row(y[o, t + PREFETCH_ROWS, i0 : i0 + m])
+                outr = out[o, t, i0 : i0 + m]
+                dst = row if stream else outr
+                rr = reset[o, t, i0 : i0 + m] if reset is not None else None
+                if fast == 1:
+                    _corr_lanes(xr, yr, rr, dst, s_mx, s_my, s_c, s_vx, s_vy, s_ow, s_n, f,
+                                1.0, minp, True, False, False, False)
+                else:
+                    _corr_lanes(xr, yr, rr, dst, s_mx, s_my, s_c, s_vx, s_vy, s_ow, s_n, f,
+                                nw0, minp, adjust, ignore_na, irregular, True)
+                if stream:
+                    stream_row(outr, row)
+            drain(stream)
+            _store_moments(state, o, i0, m, s_mx, s_my, s_c, s_vx, s_vy, s_ow, s_n, fast == 0)
+
+    ewm_corr_scan.__qualname__ = f"ewm_corr_scan_{fast}"
+    return kernel(ewm_corr_scan)
+
+
+CORR_KERNELS = tuple(_corr_kernel(fast) for fast in range(2))
 
 
 @kernel
