@@ -39,7 +39,7 @@ import numpy as np
 from numba import njit, prange
 
 from .jit import kernel
-from .stream import PREFETCH_ROWS, drain, prefetch_row, stream_row
+from .stream import PREFETCH_LANES, PREFETCH_ROWS, drain, prefetch_row, stream_row
 from .vecmath import exp2_nonpos
 
 
@@ -128,8 +128,10 @@ def _mean_kernel(fast: int) -> kernel:
         """EW mean; ``state`` fields: mean, old_wt, nobs.
 
         A task of one lane keeps its state in registers; wider tasks keep it in small
-        arrays and run the lane loop inside the time loop (vectorised when contiguous).  The
-        output is only written, never read: ``stream`` writes it past the cache
+        arrays and run the lane loop inside the time loop (vectorised when contiguous), in
+        chunks of ``PREFETCH_LANES`` lanes, each after asking for its lines
+        ``PREFETCH_ROWS`` steps ahead (:func:`~scanwise._kernels.stream.prefetch_row`).
+        The output is only written, never read: ``stream`` writes it past the cache
         (:mod:`scanwise._kernels.stream`).
 
         ``fast`` (a closure constant, see :func:`mean_fast_path`) selects a copy of the
@@ -162,22 +164,26 @@ def _mean_kernel(fast: int) -> kernel:
                 row = np.empty(m, dtype=out.dtype)
                 for t in range(n_t):
                     f = factor[t]
-                    # row slices: unit-stride lane loops that LLVM vectorises
-                    xr = x[o, t, i0 : i0 + m]
-                    if t + PREFETCH_ROWS < n_t:
-                        prefetch_row(x[o, t + PREFETCH_ROWS, i0 : i0 + m])
+                    ahead = min(t + PREFETCH_ROWS, n_t - 1)
                     outr = out[o, t, i0 : i0 + m]
-                    rr = reset[o, t, i0 : i0 + m] if reset is not None else None
                     dst = row if stream else outr  # streamed: through L1, then past the cache
-                    if fast == 1:
-                        _mean_lanes(xr, dst, rr, mean, old_wt, nobs, f, 1.0, False, True, False,
-                                    minp, False)
-                    elif fast == 2:
-                        _mean_lanes(xr, dst, rr, mean, old_wt, nobs, f, alpha, False, False, False,
-                                    minp, False)
-                    else:
-                        _mean_lanes(xr, dst, rr, mean, old_wt, nobs, f, nw0, irregular, adjust,
-                                    ignore_na, minp, True)
+                    # chunks of the row: name the chunk's lines PREFETCH_ROWS steps ahead,
+                    # then scan it (unit-stride slices: lane loops that LLVM vectorises)
+                    for c0 in range(0, m, PREFETCH_LANES):
+                        c1 = min(m, c0 + PREFETCH_LANES)
+                        prefetch_row(x[o, ahead, i0 + c0 : i0 + c1])
+                        xr = x[o, t, i0 + c0 : i0 + c1]
+                        rr = reset[o, t, i0 + c0 : i0 + c1] if reset is not None else None
+                        d, w, ow, n = dst[c0:c1], mean[c0:c1], old_wt[c0:c1], nobs[c0:c1]
+                        if fast == 1:
+                            _mean_lanes(xr, d, rr, w, ow, n, f, 1.0, False, True, False, minp,
+                                        False)
+                        elif fast == 2:
+                            _mean_lanes(xr, d, rr, w, ow, n, f, alpha, False, False, False, minp,
+                                        False)
+                        else:
+                            _mean_lanes(xr, d, rr, w, ow, n, f, nw0, irregular, adjust,
+                                        ignore_na, minp, True)
                     if stream:
                         stream_row(outr, row)
                 drain(stream)
@@ -430,20 +436,25 @@ def _cov_kernel(fast: int) -> kernel:
             row = np.empty(m, dtype=out.dtype)
             for t in range(n_t):
                 f = factor[t]
-                xr = x[o, t, i0 : i0 + m]
-                yr = y[o, t, i0 : i0 + m] if y is not None else None
-                if t + PREFETCH_ROWS < n_t:
-                    prefetch_row(x[o, t + PREFETCH_ROWS, i0 : i0 + m])
-                    if y is not None:
-                        prefetch_row(y[o, t + PREFETCH_ROWS, i0 : i0 + m])
+                ahead = min(t + PREFETCH_ROWS, n_t - 1)
                 outr = out[o, t, i0 : i0 + m]
                 dst = row if stream else outr
-                rr = reset[o, t, i0 : i0 + m] if reset is not None else None
-                if fast == 1:
-                    _cov_lanes_default(xr, yr, rr, dst, s_mx, s_my, s_c, s_ow, s_sw2, f)
-                else:
-                    _cov_lanes(xr, yr, rr, dst, s_mx, s_my, s_c, s_sw, s_sw2, s_ow, s_n, f, nw0,
-                               minp, adjust, ignore_na, irregular, bias, root, True)
+                for c0 in range(0, m, PREFETCH_LANES):  # as in ewm_mean_scan
+                    c1 = min(m, c0 + PREFETCH_LANES)
+                    a0, a1 = i0 + c0, i0 + c1
+                    prefetch_row(x[o, ahead, a0:a1])
+                    if y is not None:
+                        prefetch_row(y[o, ahead, a0:a1])
+                    xr = x[o, t, a0:a1]
+                    yr = y[o, t, a0:a1] if y is not None else None
+                    rr = reset[o, t, a0:a1] if reset is not None else None
+                    d, mx, my, c = dst[c0:c1], s_mx[c0:c1], s_my[c0:c1], s_c[c0:c1]
+                    ow, sw2 = s_ow[c0:c1], s_sw2[c0:c1]
+                    if fast == 1:
+                        _cov_lanes_default(xr, yr, rr, d, mx, my, c, ow, sw2, f)
+                    else:
+                        _cov_lanes(xr, yr, rr, d, mx, my, c, s_sw[c0:c1], sw2, ow, s_n[c0:c1],
+                                   f, nw0, minp, adjust, ignore_na, irregular, bias, root, True)
                 if stream:
                     stream_row(outr, row)
             drain(stream)
@@ -541,20 +552,24 @@ def _corr_kernel(fast: int) -> kernel:
             row = np.empty(m, dtype=out.dtype)
             for t in range(n_t):
                 f = factor[t]
-                xr = x[o, t, i0 : i0 + m]
-                yr = y[o, t, i0 : i0 + m]
-                if t + PREFETCH_ROWS < n_t:
-                    prefetch_row(x[o, t + PREFETCH_ROWS, i0 : i0 + m])
-                    prefetch_row(y[o, t + PREFETCH_ROWS, i0 : i0 + m])
+                ahead = min(t + PREFETCH_ROWS, n_t - 1)
                 outr = out[o, t, i0 : i0 + m]
                 dst = row if stream else outr
-                rr = reset[o, t, i0 : i0 + m] if reset is not None else None
-                if fast == 1:
-                    _corr_lanes(xr, yr, rr, dst, s_mx, s_my, s_c, s_vx, s_vy, s_ow, s_n, f,
-                                1.0, minp, True, False, False, False)
-                else:
-                    _corr_lanes(xr, yr, rr, dst, s_mx, s_my, s_c, s_vx, s_vy, s_ow, s_n, f,
-                                nw0, minp, adjust, ignore_na, irregular, True)
+                for c0 in range(0, m, PREFETCH_LANES):  # as in ewm_mean_scan
+                    c1 = min(m, c0 + PREFETCH_LANES)
+                    a0, a1 = i0 + c0, i0 + c1
+                    prefetch_row(x[o, ahead, a0:a1])
+                    prefetch_row(y[o, ahead, a0:a1])
+                    xr, yr = x[o, t, a0:a1], y[o, t, a0:a1]
+                    rr = reset[o, t, a0:a1] if reset is not None else None
+                    d, mx, my, c = dst[c0:c1], s_mx[c0:c1], s_my[c0:c1], s_c[c0:c1]
+                    vx, vy, ow, n = s_vx[c0:c1], s_vy[c0:c1], s_ow[c0:c1], s_n[c0:c1]
+                    if fast == 1:
+                        _corr_lanes(xr, yr, rr, d, mx, my, c, vx, vy, ow, n, f, 1.0, minp,
+                                    True, False, False, False)
+                    else:
+                        _corr_lanes(xr, yr, rr, d, mx, my, c, vx, vy, ow, n, f, nw0, minp,
+                                    adjust, ignore_na, irregular, True)
                 if stream:
                     stream_row(outr, row)
             drain(stream)
