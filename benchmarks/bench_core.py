@@ -126,7 +126,7 @@ def main() -> None:
 
 
 def design_checks(x: np.ndarray, out: np.ndarray, t_copy: float) -> None:
-    """The README's design notes 6 (streaming stores, whole-page lane blocks), measured on
+    """The README's design notes 4 and 6 (lane blocks, streaming stores), measured on
     the axis-0 cumsum: each variant against the chosen one and the copy floor."""
     from scanwise import _layout
 
@@ -135,15 +135,15 @@ def design_checks(x: np.ndarray, out: np.ndarray, t_copy: float) -> None:
 
     chosen = timed()
     variants = {}
-    old = (_layout.STREAM_MIN_BYTES, _layout.SEGMENT_BYTES)
+    old = (_layout.STREAM_MIN_BYTES, _layout.lane_block)
     try:
         _layout.STREAM_MIN_BYTES = 1 << 62
         variants["plain stores"] = timed()
         _layout.STREAM_MIN_BYTES = old[0]
-        _layout.SEGMENT_BYTES = x.shape[1] * x.itemsize // 2  # two tasks of half rows
-        variants["two half-row blocks"] = timed()
+        _layout.lane_block = lambda out3, n_threads, min_lanes=64: out3.shape[2]
+        variants["one whole-row block"] = timed()
     finally:
-        _layout.STREAM_MIN_BYTES, _layout.SEGMENT_BYTES = old
+        _layout.STREAM_MIN_BYTES, _layout.lane_block = old
     print(f"design check, cumsum {list(x.shape)} axis 0: chosen {chosen:.4f}s "
           f"({chosen / t_copy:.2f}x copy)", end="")
     for name, t in variants.items():

@@ -111,15 +111,19 @@ def test_logcumsumexp_matches_numpy(data, shape, layout, use_reset, dtype):
     x[rng.random(shape) < 0.1] = -np.inf
     x = relayout(x, layout)
     axis = _axis(data.draw, x.ndim) % x.ndim
+    # the oracle runs in float64 on the same values: float32 results are accumulated in
+    # float64 and rounded once, while a float32 oracle loses precision where a sum of
+    # large terms nearly cancels (results near 0: 3e-5 relative seen)
+    x64 = x.astype(np.float64)
     if use_reset:
         reset = rng.random(shape) < 0.2
-        want = reference.logcumsumexp(x, axis=axis, reset=reset)
+        want = reference.logcumsumexp(x64, axis=axis, reset=reset)
     else:
         reset = None
-        want = np.logaddexp.accumulate(x, axis=axis) if x.size else x.copy()
+        want = np.logaddexp.accumulate(x64, axis=axis) if x.size else x64
     got = scanwise.logcumsumexp(x, axis=axis, reset=reset)
-    assert got.dtype == want.dtype
-    rtol = 1e-5 if dtype == "float32" else 1e-12
+    assert got.dtype == x.dtype
+    rtol = 1e-6 if dtype == "float32" else 1e-12
     np.testing.assert_allclose(got, want, rtol=rtol, atol=0)
 
 

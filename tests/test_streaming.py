@@ -35,9 +35,9 @@ def _offset_view(rng, t, n, lo, dtype):
 @given(
     st.integers(0, 2**32 - 1),
     st.integers(1, 30),
-    st.integers(2, 40),
+    st.sampled_from([2, 7, 40, 129, 300]),  # rows of several prefetch chunks too
     st.integers(0, 7),
-    st.sampled_from([np.float64, np.float32]),
+    st.sampled_from([np.float64, np.float32, np.complex128]),
     st.booleans(),
 )
 def test_linear_scan_streamed(seed, t, n, lo, dtype, reverse):

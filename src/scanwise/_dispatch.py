@@ -159,9 +159,10 @@ def _call(kind: str, views: list[Any], a: Any, reverse: bool) -> None:
         if reverse:  # undo the flip: the kernel walks backwards on positive strides
             out3, b3, init3, reset3 = (_layout.flip(v, 1) for v in (out3, b3, init3, reset3))
             a = _layout.flip(a, 1) if isinstance(a, np.ndarray) else a
-        # walking backwards, one task per core streams better than page-long segments
-        # ([1e5, 1000] discounted reverse: two tasks 0.083-0.086 s, one task 0.142 s)
-        block = _layout.lane_block(out3, threads()) if reverse else _layout.inner_block(out3)
+        # one block per core: the kernel prefetches the rows ahead in chunks, so half rows
+        # stream as well as whole ones ([1e5, 1000] cumsum: two tasks 0.052-0.076 s, one
+        # task 0.084-0.086 s; before the chunked prefetch one task won, 0.080-0.119 s)
+        block = _layout.lane_block(out3, threads())
         linear_scan(a, b3, init3, reset3, out3, block, reverse, _layout.streaming(out3))
     else:
         linear_scan_rows(a, b3, init3, reset3, out3)

@@ -30,7 +30,6 @@ CHUNKED_MIN_T = 1 << 17
 CHUNKED_MAX_SERIES = 4
 CHUNK = 1 << 14
 VECTOR_BLOCK = 512
-SEGMENT_BYTES = 8192
 STREAM_MIN_BYTES = 16 << 20
 
 
@@ -172,20 +171,6 @@ def time_major(out3: np.ndarray) -> bool:
     return out3.shape[2] > 1 and abs(out3.strides[2]) == out3.itemsize
 
 
-def inner_block(out3: np.ndarray) -> int:
-    """Lanes per task for the memory-bound time-major kernels (the linear scan).
-
-    Even blocks of at least ``SEGMENT_BYTES`` per row: each task then reads and writes
-    runs of whole pages per time step, which the hardware prefetcher streams (measured on
-    [1e5, 1000] float64 cumsum: one 1000-lane task 0.078-0.085 s, two 504-lane tasks
-    0.088-0.11 s, against 0.062-0.069 s for ``np.copyto``).  Wide rows still split into
-    many tasks.  Depends on the shape only.
-    """
-    n_inner = out3.shape[2]
-    n_blocks = max(1, n_inner * out3.itemsize // SEGMENT_BYTES)
-    return max(1, -(-n_inner // n_blocks))
-
-
 def streaming(out3: np.ndarray) -> bool:
     """Write ``out3`` with non-temporal stores (:mod:`scanwise._kernels.stream`)?
 
@@ -202,19 +187,19 @@ def streaming(out3: np.ndarray) -> bool:
 
 
 def lane_block(out3: np.ndarray, n_threads: int, min_lanes: int = 64) -> int:
-    """Lanes per task for the stateful (EWM) kernels.
+    """Lanes per task for the time-major kernels (linear scan, EWM, GAE, log-space).
 
-    Time-major: blocks as wide as possible (long contiguous runs per row are what the
-    hardware prefetcher streams well; at most ``VECTOR_BLOCK``), split further to give
-    every thread work only down to ``min_lanes`` lanes per block; a multiple of 8 lanes
-    (whole cache lines).  The EWM kernels prefetch their next rows
-    (:func:`scanwise._kernels.stream.prefetch_row`), so narrow blocks cost little and
-    both the mean and the variance split down to 64 lanes (measured on [1e5, 200]
-    float64, ``bench_ewm.py``: mean 11–18 ms for two 104-lane blocks vs 17–21 ms for one
-    200-lane block; variance 20–33 ms vs 36–46 ms; without the prefetch the mean was 34
-    ms vs 21 ms, so it kept rows whole up to 512 lanes).  Row-wise: 8 series per
-    task, eight dependency chains in flight.  Results never depend on the block (each
-    lane is scanned by one thread, in order), so the thread count only affects speed.
+    Time-major: blocks as wide as possible (at most ``VECTOR_BLOCK``), split further to
+    give every thread work, down to ``min_lanes`` lanes per block; a multiple of 8 lanes
+    (whole cache lines).  A task reads a few KiB of each row and then jumps a whole row
+    ahead, where the hardware prefetcher starts over; the kernels therefore prefetch the
+    rows they will read (:func:`scanwise._kernels.stream.prefetch_row`, chunk by chunk),
+    and with that narrow blocks cost little (measured on [1e5, 200] float64,
+    ``bench_ewm.py``: mean 11–18 ms for two 104-lane blocks vs 17–21 ms for one 200-lane
+    block; variance 20–33 ms vs 36–46 ms; [1e5, 1000] cumsum: two 504-lane blocks
+    0.052–0.076 s vs one 1000-lane block 0.084–0.086 s).  Row-wise: 8 series per task,
+    eight dependency chains in flight.  Results never depend on the block (each lane is
+    scanned by one thread, in order), so the thread count only affects speed.
     """
     if not time_major(out3):
         return 8

@@ -21,7 +21,7 @@ from numba import njit, prange
 
 from .access import at
 from .jit import kernel
-from .stream import drain, put
+from .stream import PREFETCH_LANES, PREFETCH_ROWS, drain, prefetch_row, stream_row
 
 
 @njit(inline="always")
@@ -43,12 +43,13 @@ def _next(a, b, init, reset, o, t, i, h):  # pragma: no cover - numba
 
 
 @njit(inline="always")
-def _lanes(a, b, init, reset, out, o, t, i0, h, stream):  # pragma: no cover - numba
-    """Step ``t`` of lanes ``i0 .. i0 + len(h)``; ``h`` holds their states (read, updated)."""
+def _lanes(a, b, init, reset, o, t, i0, h, dst):  # pragma: no cover - numba
+    """Step ``t`` of lanes ``i0 .. i0 + len(h)`` into the row slice ``dst``; ``h`` holds
+    their states (read, updated)."""
     for j in range(h.size):
         v = _next(a, b, init, reset, o, t, i0 + j, h[j])
         h[j] = v
-        put(out, (o, t, i0 + j), v, stream)
+        dst[j] = v
 
 
 @kernel
@@ -75,11 +76,18 @@ def linear_scan(a, b, init, reset, out, block, reverse, stream):  # pragma: no c
         for j in range(h.size):
             h[j] = _first(a, b, init, o, t0, i0 + j)
             out[o, t0, i0 + j] = h[j]
+        m = h.size
+        row = np.empty(m, dtype=out.dtype)
         for s in range(1, n_t):
+            t = t0 + s * step
+            ahead = min(max(t + PREFETCH_ROWS * step, 0), n_t - 1)
+            for c0 in range(0, m, PREFETCH_LANES):
+                c1 = min(m, c0 + PREFETCH_LANES)
+                prefetch_row(b[o, ahead, i0 + c0 : i0 + c1])
+                dst = row[c0:c1] if stream else out[o, t, i0 + c0 : i0 + c1]
+                _lanes(a, b, init, reset, o, t, i0 + c0, h[c0:c1], dst)
             if stream:
-                _lanes(a, b, init, reset, out, o, t0 + s * step, i0, h, True)
-            else:
-                _lanes(a, b, init, reset, out, o, t0 + s * step, i0, h, False)
+                stream_row(out[o, t, i0 : i0 + m], row)
         drain(stream)
 
 

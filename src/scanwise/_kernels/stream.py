@@ -99,7 +99,8 @@ def _address(typingctx, arr, j):  # pragma: no cover - compiled
 @intrinsic
 def _copy_vector(typingctx, dst, j, src):  # pragma: no cover - compiled
     """Copy ``VECTOR_BYTES`` from ``src[j:]`` (any alignment) to ``dst[j:]`` (aligned to
-    ``VECTOR_BYTES``) as one non-temporal vector store; both unit-stride 1-D arrays."""
+    ``VECTOR_BYTES``) as one non-temporal vector store; both unit-stride 1-D arrays of one
+    dtype whose item size divides ``VECTOR_BYTES``."""
     ok = (
         isinstance(dst, types.Array)
         and isinstance(src, types.Array)
@@ -121,10 +122,10 @@ def _copy_vector(typingctx, dst, j, src):  # pragma: no cover - compiled
                     context, builder, ty, ary, [idx], wraparound=False, boundscheck=False
                 )
             )
-        elem = context.get_value_type(dty.dtype)
-        width = VECTOR_BYTES // context.get_abi_sizeof(elem)
-        vec = ir.VectorType(elem, width).as_pointer()
-        load = builder.load(builder.bitcast(ptrs[1], vec), align=context.get_abi_sizeof(elem))
+        # the bytes as a vector of 64-bit integers: any element type (complex too) whose
+        # size divides VECTOR_BYTES, as :func:`stream_row` asks for
+        vec = ir.VectorType(ir.IntType(64), VECTOR_BYTES // 8).as_pointer()
+        load = builder.load(builder.bitcast(ptrs[1], vec), align=1)
         store = builder.store(load, builder.bitcast(ptrs[0], vec), align=VECTOR_BYTES)
         store.set_metadata(
             "nontemporal", builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)])
