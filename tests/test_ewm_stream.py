@@ -95,19 +95,21 @@ def test_state_carries_across_chunks_in_any_layout(data, stat, layout, ndim):
     x = rng.standard_normal(shape)
     x[rng.random(shape) < 0.2] = np.nan
     y = rng.standard_normal(shape)
+    reset = rng.random(shape) < 0.1  # (also: the signatures of the layout test above)
     kw = dict(alpha=0.3, adjust=data.draw(st.booleans()), min_periods=2)
     cut = data.draw(st.integers(0, shape[axis]))
     lo, hi = (tuple(slice(a, b) if d == axis else slice(None) for d in range(ndim))
               for a, b in ((0, cut), (cut, None)))
     xl, yl = relayout(x, layout), relayout(y, layout)
-    first, state = _call(stat, xl[lo], yl[lo], axis=axis, return_state=True, **kw)
+    first, state = _call(stat, xl[lo], yl[lo], axis=axis, reset=reset[lo],
+                         return_state=True, **kw)
     assert state.shape == shape[:axis] + shape[axis + 1 :]
-    second = _call(stat, xl[hi], yl[hi], axis=axis, state=state, **kw)
+    second = _call(stat, xl[hi], yl[hi], axis=axis, reset=reset[hi], state=state, **kw)
     got = np.concatenate([first, second], axis=axis)
-    xm, ym = (np.moveaxis(a, axis, -1).reshape(-1, shape[axis]) for a in (x, y))
+    xm, ym, rm = (np.moveaxis(a, axis, -1).reshape(-1, shape[axis]) for a in (x, y, reset))
     want = np.stack([
-        reference.ewm(xs, ys if stat in ("cov", "corr") else None, stat=stat, **kw)
-        for xs, ys in zip(xm, ym, strict=True)
+        reference.ewm(xs, ys if stat in ("cov", "corr") else None, stat=stat, reset=rs, **kw)
+        for xs, ys, rs in zip(xm, ym, rm, strict=True)
     ])
     want = np.moveaxis(want.reshape(np.moveaxis(x, axis, -1).shape), -1, axis)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14, equal_nan=True)

