@@ -170,10 +170,9 @@ def _mean_kernel(fast: int) -> kernel:
                     # chunks of the row: name the chunk's lines PREFETCH_ROWS steps ahead,
                     # then scan it (unit-stride slices: lane loops that LLVM vectorises)
                     for c0 in range(0, m, PREFETCH_LANES):
-                        c1 = min(m, c0 + PREFETCH_LANES)
-                        prefetch_row(x[o, ahead, i0 + c0 : i0 + c1])
-                        xr = x[o, t, i0 + c0 : i0 + c1]
-                        rr = reset[o, t, i0 + c0 : i0 + c1] if reset is not None else None
+                        c1, a0, a1 = _chunk(x, None, o, ahead, i0, c0, m)
+                        xr = x[o, t, a0:a1]
+                        rr = reset[o, t, a0:a1] if reset is not None else None
                         d, w, ow, n = dst[c0:c1], mean[c0:c1], old_wt[c0:c1], nobs[c0:c1]
                         if fast == 1:
                             _mean_lanes(xr, d, rr, w, ow, n, f, 1.0, False, True, False, minp,
@@ -377,6 +376,21 @@ def _task(k, n_blocks, n_inner, block):  # pragma: no cover - numba
 
 
 @njit(inline="always")
+def _chunk(x, y, o, ahead, i0, c0, m):  # pragma: no cover - numba
+    """Lanes ``c0 .. c1`` of a task's row (``i0``, ``m`` lanes): asks for the chunk's lines
+    of ``x`` (and ``y``) in row ``ahead`` (:func:`~scanwise._kernels.stream.prefetch_row`)
+    and returns ``(c1, a0, a1)``, the chunk's end and its lanes in the arrays.  (The
+    caller slices: a ``None`` handed back through a tuple would no longer prune the
+    ``is None`` branches of the lane loops.)"""
+    c1 = min(m, c0 + PREFETCH_LANES)
+    a0, a1 = i0 + c0, i0 + c1
+    prefetch_row(x[o, ahead, a0:a1])
+    if y is not None:
+        prefetch_row(y[o, ahead, a0:a1])
+    return c1, a0, a1
+
+
+@njit(inline="always")
 def _load_moments(state, o, i0, m):  # pragma: no cover - numba
     """Local copies of the seven state rows of one cov/corr task (separate arrays)."""
     return (
@@ -446,11 +460,7 @@ def _cov_kernel(fast: int) -> kernel:
                 outr = out[o, t, i0 : i0 + m]
                 dst = row if stream else outr
                 for c0 in range(0, m, PREFETCH_LANES):  # as in ewm_mean_scan
-                    c1 = min(m, c0 + PREFETCH_LANES)
-                    a0, a1 = i0 + c0, i0 + c1
-                    prefetch_row(x[o, ahead, a0:a1])
-                    if y is not None:
-                        prefetch_row(y[o, ahead, a0:a1])
+                    c1, a0, a1 = _chunk(x, y, o, ahead, i0, c0, m)
                     xr = x[o, t, a0:a1]
                     yr = y[o, t, a0:a1] if y is not None else None
                     rr = reset[o, t, a0:a1] if reset is not None else None
@@ -562,10 +572,7 @@ def _corr_kernel(fast: int) -> kernel:
                 outr = out[o, t, i0 : i0 + m]
                 dst = row if stream else outr
                 for c0 in range(0, m, PREFETCH_LANES):  # as in ewm_mean_scan
-                    c1 = min(m, c0 + PREFETCH_LANES)
-                    a0, a1 = i0 + c0, i0 + c1
-                    prefetch_row(x[o, ahead, a0:a1])
-                    prefetch_row(y[o, ahead, a0:a1])
+                    c1, a0, a1 = _chunk(x, y, o, ahead, i0, c0, m)
                     xr, yr = x[o, t, a0:a1], y[o, t, a0:a1]
                     rr = reset[o, t, a0:a1] if reset is not None else None
                     d, mx, my, c = dst[c0:c1], s_mx[c0:c1], s_my[c0:c1], s_c[c0:c1]
