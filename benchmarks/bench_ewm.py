@@ -153,6 +153,31 @@ def main() -> None:
         )
         line(label + " adjust=False", "polars ewm_mean_by", t, t_sw_f)
 
+    # one long series (a pandas Series): a single dependency chain, no lanes to vectorise
+    n1 = 200_000 if q else 1_000_000
+    z = rng.standard_normal(n1)
+    z[rng.random(n1) < 0.01] = np.nan
+    z2 = z * 0.5 + rng.standard_normal(n1)
+    zout = np.empty_like(z)
+    one_series = [
+        ("mean", lambda: scanwise.ewm_mean(z, alpha=0.05, out=zout), "mean", ()),
+        ("var", lambda: scanwise.ewm_var(z, alpha=0.05, out=zout), "var", ()),
+        ("std", lambda: scanwise.ewm_std(z, alpha=0.05, out=zout), "std", ()),
+        ("cov", lambda: scanwise.ewm_cov(z, z2, alpha=0.05, out=zout), "cov", (z2,)),
+        ("corr", lambda: scanwise.ewm_corr(z, z2, alpha=0.05, out=zout), "corr", (z2,)),
+    ]
+    zs = None if pd is None else pd.Series(z)
+    for stat, sw_fn, method, other in one_series:
+        t_sw = best_time(sw_fn, repeat=FAST)
+        label = f"ewm_{stat} 1-D n={n1:.0e} 1% NaN"
+        if pd is not None:
+            args = tuple(pd.Series(a) for a in other)
+            t = best_time(lambda m=method, a=args: getattr(zs.ewm(alpha=0.05), m)(*a),
+                          repeat=FAST)
+            line(label, f"pandas Series.ewm().{method}()", t, t_sw)
+        else:
+            print(f"{label:<40} scanwise {t_sw:8.4f}s", flush=True)
+
     # small series: the cost of a call (validation, layout, state), not of the scan
     calls = 200
     small = rng.standard_normal(1000)

@@ -167,6 +167,28 @@ def test_constant_flag_copy_of_the_kernel_gives_the_same_bits(rng, stat, adjust)
     np.testing.assert_array_equal(np.r_[head, tail], fast)
 
 
+@pytest.mark.parametrize("stat", ["mean", "var", "std", "cov", "corr"])
+@pytest.mark.parametrize("adjust", [True, False])
+@pytest.mark.parametrize("general", [False, True])
+def test_one_lane_tasks_give_the_lane_loop_bits(rng, stat, adjust, general):
+    """Tasks of one lane (a 1-D series, the lanes of a narrow frame) keep their state in
+    registers; the lane loop of wider tasks (and its one-lane task: the ninth series of
+    an F-ordered [T, 9], whose tasks take 8 lanes) must give the same bits, with NaNs,
+    resets, the constant-flag copy and the general loop."""
+    x = with_nans(rng, 300, 9)
+    y = x[::-1] * 0.5 + rng.standard_normal(x.shape)
+    reset = rng.random(x.shape) < 0.02
+    kw = dict(alpha=0.1, adjust=adjust, min_periods=2 if general else 0)
+    wide = _call(stat, x, y, axis=0, reset=reset, **kw)  # one task of 9 lanes
+    for j in range(x.shape[1]):
+        one = _call(stat, x[:, j], y[:, j], reset=reset[:, j], **kw)
+        np.testing.assert_array_equal(one, wide[:, j])
+    narrow = _call(stat, x[:, :3], y[:, :3], axis=0, reset=reset[:, :3], **kw)
+    np.testing.assert_array_equal(narrow, wide[:, :3])
+    xf, yf, rf = (np.asfortranarray(a) for a in (x, y, reset))
+    np.testing.assert_array_equal(_call(stat, xf, yf, axis=0, reset=rf, **kw), wide)
+
+
 def test_state_fields_and_empty_chunks(rng):
     x = rng.standard_normal((10, 3))
     res, st = scanwise.ewm_mean(x, axis=0, alpha=0.5, return_state=True)

@@ -101,6 +101,9 @@ def _scan(
     from ._kernels import ewm as kernels
 
     block = _layout.lane_block(out3, threads())
+    one = kind != "mean" and _layout.one_lane_tasks(out3)  # the mean: its own m == 1 path
+    if one:
+        block = 1
     if kind == "mean" and _chunk_parallel(out3, options):
         _mean_chunked(x3, factor, reset3, packed, out3, options)
     elif kind == "mean":
@@ -117,7 +120,7 @@ def _scan(
             options["adjust"], options["ignore_na"], options["irregular"],
             options["bias"], options["root"], counted,
         )
-        kernels.COV_KERNELS[fast](
+        kernels.COV_KERNELS[one][fast](
             x3, y3, factor, reset3, packed, out3, block, *options.values(), stream
         )
     else:
@@ -125,7 +128,7 @@ def _scan(
         fast = kernels.corr_fast_path(
             options["adjust"], options["ignore_na"], options["irregular"], counted
         )
-        kernels.CORR_KERNELS[fast](
+        kernels.CORR_KERNELS[one][fast](
             x3, y3, factor, reset3, packed, out3, block, *options.values(), stream
         )
 
