@@ -211,18 +211,19 @@ def lane_block(out3: np.ndarray, n_threads: int, min_lanes: int = 64) -> int:
     return -(-block // 8) * 8
 
 
-ONE_LANE_MAX = 8
+ONE_LANE_MAX = 1
 
 
 def one_lane_tasks(out3: np.ndarray) -> bool:
     """A task per lane, its state in registers, for the EW var/cov/corr kernels.
 
-    Few lanes (a 1-D series, a frame of a few columns) leave nothing to vectorise, and
-    the lane loop's per-step slices and chunks then cost more than the step itself.
+    One lane (a 1-D series, or one series of an N-d array) leaves nothing to vectorise,
+    and the lane loop's per-step slices and chunks then cost more than the step itself.
     Measured (``bench_ewm.py`` and alternating runs, 1e6 elements, 2 threads): variance
-    1-D 8.4 ms vs 21.8 ms through the lane loop (pandas 9.8 ms); [T, 2] 5.2 vs 15.6–18.9;
-    [T, 4] 5.3 vs 10.3–13.7; [T, 8] 6.0–6.6 vs 5.8–6.3 (corr 8.9–11.1 vs 12.8–13.7);
-    from 16 lanes on the lane loop wins.
+    1-D 8.4–9.7 ms vs 21.8 ms through the lane loop (pandas 9.8–11.7 ms).  A few lanes
+    would gain too ([T, 2] 5.2 vs 15.6–18.9 ms, [T, 4] 5.3 vs 10.3–13.7, [T, 8] even;
+    from 16 lanes the lane loop wins), but with ``ONE_LANE_MAX = 8`` every narrow input
+    of the test suite compiled a second set of kernels: CI took 15 min instead of 9.5.
     """
     return out3.shape[2] <= ONE_LANE_MAX
 

@@ -513,8 +513,9 @@ def _cov_kernel(fast: int, one: bool) -> kernel:
         tested per element, state written under a condition: LLVM turns such stores
         into masked stores, slow on AMD).
 
-        ``one`` (a closure constant; the caller sets it, with ``block == 1``, for a few
-        lanes: :func:`scanwise._layout.one_lane_tasks`): every task is one lane, scanned
+        ``one`` (a closure constant; the caller sets it, with ``block == 1``, when the
+        inner axis has one lane: :func:`scanwise._layout.one_lane_tasks`; compiled for
+        the strided layout only): every task is one lane, scanned
         by :func:`_cov_one_lane` with its state in registers, without the row loop's
         slices and chunks, which cost more than a step of one lane (1-D [1e6] variance:
         21.8 ms, 0.45x pandas, through the row loop; 8.4 ms in registers).  A separate
@@ -572,7 +573,7 @@ def _cov_kernel(fast: int, one: bool) -> kernel:
                            s_ow if adjust else s_sw, s_sw2, s_ow, s_n, fast == 0)
 
     ewm_cov_scan.__qualname__ = f"ewm_cov_scan_{fast}{'_one' if one else ''}"
-    return kernel(ewm_cov_scan)
+    return kernel(ewm_cov_scan, layout="A" if one else None)
 
 
 # ``COV_KERNELS[one][fast]``: compiled only when used
@@ -696,7 +697,7 @@ def _corr_kernel(fast: int, one: bool) -> kernel:
             _store_moments(state, o, i0, m, s_mx, s_my, s_c, s_vx, s_vy, s_ow, s_n, fast == 0)
 
     ewm_corr_scan.__qualname__ = f"ewm_corr_scan_{fast}{'_one' if one else ''}"
-    return kernel(ewm_corr_scan)
+    return kernel(ewm_corr_scan, layout="A" if one else None)
 
 
 CORR_KERNELS = tuple(tuple(_corr_kernel(fast, one) for fast in range(2)) for one in (False, True))

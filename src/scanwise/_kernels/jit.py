@@ -65,8 +65,11 @@ class kernel:
     (of a 'C'/'F' specialisation) and is not safe while another thread compiles.
     """
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
+    def __init__(self, fn: Callable[..., Any], layout: str | None = None) -> None:
         self.fn = fn
+        # 'A' for every call: one signature for any layout (for scalar code, which gains
+        # nothing from 'C' and should not compile twice); None: chosen per call
+        self.layout = layout
         self.__doc__ = fn.__doc__
         self._dispatcher: Any = None
         self._entries: dict[tuple[types.Type, ...], Callable[..., Any]] = {}
@@ -85,7 +88,7 @@ class kernel:
         return entry(*args)
 
     def _entry(self, args: tuple[Any, ...]) -> Callable[..., Any]:
-        layout = _layout(args)
+        layout = self.layout or _layout(args)
         sig = tuple(_numba_type(a, layout) for a in args)
         entry = self._entries.get(sig)
         if entry is None:
