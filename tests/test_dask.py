@@ -176,7 +176,7 @@ def test_graph_is_linear_in_the_number_of_chunks(op):
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
         memory_limit="2GiB",
     )
     with distributed.Client(cluster) as c:

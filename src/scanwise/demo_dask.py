@@ -37,7 +37,7 @@ def run(scheduler: str, quick: bool = False) -> dict[str, float]:
     cluster = None
     if scheduler == "local":
         cluster = LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
         client = Client(cluster)
     else:
