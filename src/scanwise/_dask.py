@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from . import _validate as v
+from ._carry import quiet_logaddexp
 
 
 def _apply_summary(*args: Any) -> Any:
@@ -107,13 +108,13 @@ def _fold(kind: str, a: Any, b: np.ndarray, reset: Any, init: Any, h_in: Any, ax
             a_b = a if a_full is None else a_full
             restarted = a_b * init_b + b
         else:
-            restarted = np.logaddexp(init_b, b)
+            restarted = quiet_logaddexp(init_b, b)
         np.copyto(b, restarted, where=reset, casting="unsafe")
     if h_in is not None and b.shape[axis]:
         first = _first(b, axis)
         head = b[first]
         a0 = a if a_full is None else a_full[first]
-        folded = a0 * h_in + head if kind == "linear" else np.logaddexp(h_in, head)
+        folded = a0 * h_in + head if kind == "linear" else quiet_logaddexp(h_in, head)
         if reset is not None:
             folded = np.where(reset[first], head, folded)
         b[first] = folded

@@ -12,7 +12,9 @@ compiled the first time it is needed and cached on disk; nothing compiles at imp
 from __future__ import annotations
 
 import functools
+import os
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -100,10 +102,23 @@ class kernel:
                     )(self.fn)
                 entry = self._entries.get(sig)
                 if entry is None:
+                    started = time.perf_counter()
                     self._dispatcher.compile(sig)
+                    _log_compile(self.fn.__qualname__, sig, time.perf_counter() - started)
                     entry = self._dispatcher.overloads[sig].entry_point
                     self._entries[sig] = entry
         return entry
+
+
+def _log_compile(name: str, sig: tuple[types.Type, ...], seconds: float) -> None:
+    """With ``SCANWISE_COMPILE_LOG=<file>``, append one line per compilation (or cache
+    load): pid, kernel, seconds, the running test, signature.  How the test suite's
+    compile time was split by kernel and signature (see the README's CI notes)."""
+    path = os.environ.get("SCANWISE_COMPILE_LOG")
+    if path:
+        test = os.environ.get("PYTEST_CURRENT_TEST", "")
+        with open(path, "a") as fh:
+            fh.write(f"{os.getpid()}\t{name}\t{seconds:.2f}\t{test}\t{sig}\n")
 
 
 _COMPILE_LOCK = threading.RLock()
