@@ -181,6 +181,27 @@ def main() -> None:
         else:
             print(f"{label:<40} scanwise {t_sw:8.4f}s", flush=True)
 
+    # narrow DataFrames, passed as they are: pandas keeps their columns F-ordered (time is
+    # the fast axis), which scanwise scans one lane per task
+    if pd is not None:
+        n_el = 400_000 if q else 2_000_000
+        for m in (2, 8, 64):
+            xd = rng.standard_normal((n_el // m, m))
+            xd[rng.random(xd.shape) < 0.01] = np.nan
+            frame = pd.DataFrame(xd)
+            other = frame * 0.5 + 1.0
+            label = f"DataFrame [{n_el // m}, {m}] 1% NaN"
+            for stat in ("mean", "var", "corr"):
+                if stat == "corr":
+                    sw_fn = lambda f=frame, o=other: scanwise.ewm_corr(f, o, alpha=0.05)  # noqa: E731
+                    pd_fn = lambda f=frame, o=other: f.ewm(alpha=0.05).corr(o, pairwise=False)  # noqa: E731
+                else:
+                    sw_fn = lambda f=frame, k=stat: getattr(scanwise, f"ewm_{k}")(f, alpha=0.05)  # noqa: E731
+                    pd_fn = lambda f=frame, k=stat: getattr(f.ewm(alpha=0.05), k)()  # noqa: E731
+                t_sw = best_time(sw_fn, repeat=FAST)
+                t = best_time(pd_fn, repeat=FAST)
+                line(f"ewm_{stat} {label}", f"pandas DataFrame.ewm().{stat}()", t, t_sw)
+
     # small series: the cost of a call (validation, layout, state), not of the scan
     calls = 200
     small = rng.standard_normal(1000)

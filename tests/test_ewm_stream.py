@@ -171,10 +171,9 @@ def test_constant_flag_copy_of_the_kernel_gives_the_same_bits(rng, stat, adjust)
 @pytest.mark.parametrize("adjust", [True, False])
 @pytest.mark.parametrize("general", [False, True])
 def test_one_lane_tasks_give_the_lane_loop_bits(rng, stat, adjust, general):
-    """Tasks of one lane (a 1-D series: an inner axis of one lane) keep their state in
-    registers; the lane loop of wider tasks (and its one-lane task: the ninth series of
-    an F-ordered [T, 9], whose tasks take 8 lanes) must give the same bits, with NaNs,
-    resets, the constant-flag copy and the general loop."""
+    """Tasks of one lane (1-D series, F-ordered columns, a C-ordered [T, 3]) keep their
+    state in registers; the lane loop of a C-ordered [T, 9] must give the same bits,
+    with NaNs, resets, the constant-flag copy and the general loop."""
     x = with_nans(rng, 300, 9)
     y = x[::-1] * 0.5 + rng.standard_normal(x.shape)
     reset = rng.random(x.shape) < 0.02
@@ -185,6 +184,8 @@ def test_one_lane_tasks_give_the_lane_loop_bits(rng, stat, adjust, general):
         np.testing.assert_array_equal(one, wide[:, j])
     xf, yf, rf = (np.asfortranarray(a) for a in (x, y, reset))
     np.testing.assert_array_equal(_call(stat, xf, yf, axis=0, reset=rf, **kw), wide)
+    x3, y3, r3 = (np.ascontiguousarray(a[:, 2:5]) for a in (x, y, reset))
+    np.testing.assert_array_equal(_call(stat, x3, y3, axis=0, reset=r3, **kw), wide[:, 2:5])
 
 
 def test_state_fields_and_empty_chunks(rng):

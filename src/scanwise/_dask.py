@@ -34,7 +34,6 @@ from typing import Any
 import numpy as np
 
 from . import _validate as v
-from ._carry import quiet_logaddexp
 
 
 def _apply_summary(*args: Any) -> Any:
@@ -97,6 +96,13 @@ def _first(arr: np.ndarray, axis: int) -> tuple[Any, ...]:
 
 
 # ---------------------------------------------------------------- per-chunk functions
+def quiet_logaddexp(x: Any, y: Any) -> np.ndarray:
+    """``np.logaddexp`` without NumPy's 'invalid value' warning for NaN inputs: a NaN
+    propagates, as in the kernels (which do not warn), whatever the scheduler."""
+    with np.errstate(invalid="ignore"):
+        return np.logaddexp(x, y)
+
+
 def _fold(kind: str, a: Any, b: np.ndarray, reset: Any, init: Any, h_in: Any, axis: int,
           dtype: np.dtype) -> np.ndarray:
     """``b`` with the restart value folded in at resets and ``h_in`` at the first step."""

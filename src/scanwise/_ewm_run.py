@@ -101,7 +101,9 @@ def _scan(
     from ._kernels import ewm as kernels
 
     block = _layout.lane_block(out3, threads())
-    one = kind != "mean" and _layout.one_lane_tasks(out3)  # the mean: its own m == 1 path
+    one = _layout.one_lane_tasks(out3)
+    if kind == "mean":  # its m == 1 path; its vectorised lane loop is cheap for 2 lanes
+        one = not _layout.time_major(out3)
     if one:
         block = 1
     if kind == "mean" and _chunk_parallel(out3, options):

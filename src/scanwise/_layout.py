@@ -211,21 +211,26 @@ def lane_block(out3: np.ndarray, n_threads: int, min_lanes: int = 64) -> int:
     return -(-block // 8) * 8
 
 
-ONE_LANE_MAX = 1
+ONE_LANE_MAX = 4
 
 
 def one_lane_tasks(out3: np.ndarray) -> bool:
-    """A task per lane, its state in registers, for the EW var/cov/corr kernels.
+    """A task per lane, its state in registers, for the EW kernels?
 
-    One lane (a 1-D series, or one series of an N-d array) leaves nothing to vectorise,
-    and the lane loop's per-step slices and chunks then cost more than the step itself.
-    Measured (``bench_ewm.py`` and alternating runs, 1e6 elements, 2 threads): variance
-    1-D 8.4–9.7 ms vs 21.8 ms through the lane loop (pandas 9.8–11.7 ms).  A few lanes
-    would gain too ([T, 2] 5.2 vs 15.6–18.9 ms, [T, 4] 5.3 vs 10.3–13.7, [T, 8] even;
-    from 16 lanes the lane loop wins), but with ``ONE_LANE_MAX = 8`` every narrow input
-    of the test suite compiled a second set of kernels: CI took 15 min instead of 9.5.
+    Yes when the time axis is the fast one (not :func:`time_major`: a 1-D series, the
+    columns of an F-ordered array, every pandas DataFrame), and for a contiguous inner
+    axis of at most ``ONE_LANE_MAX`` lanes.  A lane loop over a strided inner axis reads
+    one element per cache line and pays per step for slices and chunks, more than a step
+    of one lane costs.  Measured (2 threads, 2e6 float64 elements, 1% NaN, variance;
+    alternating runs): F-ordered [T, m], lane loop vs one-lane tasks, m = 2: 29.5 vs 9.7
+    ms, 8: 16.0 vs 9.1, 16: 15.5 vs 9.0, 64: 15.7 vs 8.9; the EW mean, 8: 8.4 vs 5.7 ms,
+    64: 8.4 vs 5.5 (``min_periods=2``: 13.4 vs 5.2).  C-ordered [T, m]: m = 2: 29.4 vs
+    10.0 ms, 4: 10.3–13.7 vs 5.3–5.9; the vectorised lane loop wins from 8 lanes (8:
+    11.1 vs 12.5, 16: 7.2 vs 15.9, 64: 4.4 vs 14.1).  The one-lane kernels compile for
+    the strided layout only, so strided and 1-D inputs share their compilations.
     """
-    return out3.shape[2] <= ONE_LANE_MAX
+    n_inner = out3.shape[2]
+    return n_inner <= ONE_LANE_MAX or not time_major(out3)
 
 
 def use_chunked(out3: np.ndarray) -> bool:

@@ -513,12 +513,13 @@ def _cov_kernel(fast: int, one: bool) -> kernel:
         tested per element, state written under a condition: LLVM turns such stores
         into masked stores, slow on AMD).
 
-        ``one`` (a closure constant; the caller sets it, with ``block == 1``, when the
-        inner axis has one lane: :func:`scanwise._layout.one_lane_tasks`; compiled for
-        the strided layout only): every task is one lane, scanned
-        by :func:`_cov_one_lane` with its state in registers, without the row loop's
-        slices and chunks, which cost more than a step of one lane (1-D [1e6] variance:
-        21.8 ms, 0.45x pandas, through the row loop; 8.4 ms in registers).  A separate
+        ``one`` (a closure constant; the caller sets it, with ``block == 1``, when time
+        is the fast axis or the inner axis has a few lanes:
+        :func:`scanwise._layout.one_lane_tasks`; compiled for the strided layout
+        only): every task is one lane, scanned by :func:`_cov_one_lane` with its state
+        in registers, without the row loop's slices and chunks, which cost more than a
+        step of one lane (1-D [1e6] variance: 21.8 ms, 0.45x pandas, through the row
+        loop; 8.4 ms in registers).  A separate
         kernel rather than a branch on the task's width: it compiles only for inputs
         that need it (both loops in one kernel doubled its compile time).  The steps and
         bits are those of the lane loops (tested).
