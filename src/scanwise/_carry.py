@@ -50,8 +50,12 @@ def apply_summary(kind: str, summary: np.ndarray, h_in: np.ndarray | None, axis:
     r, a, b = (summary[t] for t in take)
     if h_in is None:
         return b
-    from ._dask import quiet_logaddexp  # (numpy only: _carry is imported with numba)
-
     moved = a * h_in + b if kind == "linear" else quiet_logaddexp(h_in, b)
     return np.where(r != 0, b, moved)
 
+
+def quiet_logaddexp(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``np.logaddexp`` without NumPy's 'invalid value' warning for NaN inputs: a NaN
+    propagates, as in the kernels (which do not warn), whatever the scheduler."""
+    with np.errstate(invalid="ignore"):
+        return np.logaddexp(x, y)

@@ -43,6 +43,14 @@ def _apply_summary(*args: Any) -> Any:
 
     return apply_summary(*args)
 
+
+def _logaddexp(x: Any, y: Any) -> np.ndarray:
+    """:func:`scanwise._carry.quiet_logaddexp`, imported when a task runs."""
+    from ._carry import quiet_logaddexp
+
+    return quiet_logaddexp(x, y)
+
+
 def is_dask(obj: Any) -> bool:
     da = sys.modules.get("dask.array")
     return da is not None and isinstance(obj, da.Array)
@@ -96,13 +104,6 @@ def _first(arr: np.ndarray, axis: int) -> tuple[Any, ...]:
 
 
 # ---------------------------------------------------------------- per-chunk functions
-def quiet_logaddexp(x: Any, y: Any) -> np.ndarray:
-    """``np.logaddexp`` without NumPy's 'invalid value' warning for NaN inputs: a NaN
-    propagates, as in the kernels (which do not warn), whatever the scheduler."""
-    with np.errstate(invalid="ignore"):
-        return np.logaddexp(x, y)
-
-
 def _fold(kind: str, a: Any, b: np.ndarray, reset: Any, init: Any, h_in: Any, axis: int,
           dtype: np.dtype) -> np.ndarray:
     """``b`` with the restart value folded in at resets and ``h_in`` at the first step."""
@@ -114,13 +115,13 @@ def _fold(kind: str, a: Any, b: np.ndarray, reset: Any, init: Any, h_in: Any, ax
             a_b = a if a_full is None else a_full
             restarted = a_b * init_b + b
         else:
-            restarted = quiet_logaddexp(init_b, b)
+            restarted = _logaddexp(init_b, b)
         np.copyto(b, restarted, where=reset, casting="unsafe")
     if h_in is not None and b.shape[axis]:
         first = _first(b, axis)
         head = b[first]
         a0 = a if a_full is None else a_full[first]
-        folded = a0 * h_in + head if kind == "linear" else quiet_logaddexp(h_in, head)
+        folded = a0 * h_in + head if kind == "linear" else _logaddexp(h_in, head)
         if reset is not None:
             folded = np.where(reset[first], head, folded)
         b[first] = folded
