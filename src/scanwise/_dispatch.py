@@ -133,7 +133,7 @@ def _call(kind: str, views: list[Any], a: Any, reverse: bool) -> None:
     """Pick and run the kernel for one set of canonical views (already flipped if reverse)."""
     # numba is imported on first use only: ``import scanwise`` stays fast
     from ._kernels.linear import linear_scan, linear_scan_rows
-    from ._kernels.linear_chunked import linear_scan_chunked
+    from ._kernels.linear_chunked import CHUNKED_KERNELS
     from ._kernels.logspace import logaddexp_scan
 
     out3, b3, a3, init3, reset3 = views
@@ -143,7 +143,9 @@ def _call(kind: str, views: list[Any], a: Any, reverse: bool) -> None:
         logaddexp_scan(b3, init3, reset3, out3, _layout.lane_block(out3, threads(), 64))
     elif _layout.use_chunked(out3):
         n_chunks = -(-out3.shape[1] // _layout.CHUNK)
-        linear_scan_chunked(
+        # non-temporal stores: the kernel writes lane after lane
+        stream = out3.shape[2] == 1 and _layout.streaming(out3)
+        CHUNKED_KERNELS[stream](
             a,
             b3,
             init3,
@@ -153,7 +155,6 @@ def _call(kind: str, views: list[Any], a: Any, reverse: bool) -> None:
             np.empty(n_chunks, dtype=np.bool_),
             np.empty(n_chunks, dtype=out3.dtype),
             np.empty(n_chunks, dtype=out3.dtype),
-            out3.shape[2] == 1 and _layout.streaming(out3),  # it writes lane after lane
         )
     elif _layout.time_major(out3):
         if reverse:  # undo the flip: the kernel walks backwards on positive strides

@@ -85,48 +85,54 @@ def _rescan(a, b, init, reset, out, o, i, t0, t1, h, stream):  # pragma: no cove
         t += 1
 
 
-def linear_scan_chunked(
-    a, b, init, reset, out, chunk, sum_r, sum_a, sum_b, stream
-):  # pragma: no cover - numba
-    """Reduce-then-scan over fixed-size time chunks, series after series.
+def _chunked_kernel(stream: bool) -> kernel:
+    """:func:`linear_scan_chunked` writing with non-temporal stores when ``stream`` (a
+    closure constant: each call compiles only the copy of the rescan it runs)."""
 
-    1. every chunk is summarised as one map ``(r, A, B)`` (chunks in parallel);
-    2. the summaries are folded in order: the state entering each chunk;
-    3. every chunk is rescanned from its entering state (chunks in parallel).
+    def linear_scan_chunked(
+        a, b, init, reset, out, chunk, sum_r, sum_a, sum_b
+    ):  # pragma: no cover - numba
+        """Reduce-then-scan over fixed-size time chunks, series after series.
 
-    Chunk borders depend only on ``chunk``, never on the thread count.  ``sum_r`` (bool),
-    ``sum_a`` and ``sum_b`` (output dtype) are scratch arrays of ``ceil(T / chunk)``
-    elements; ``stream`` writes the output with non-temporal stores.
-    """
-    n_outer, n_t, n_inner = out.shape
-    if n_t == 0:
-        return
-    n_chunks = (n_t + chunk - 1) // chunk
-    for o in range(n_outer):
-        for i in range(n_inner):
-            for c in prange(n_chunks):
-                t0 = c * chunk
-                r, A, B = _summary(a, b, init, reset, o, i, t0, min(n_t, t0 + chunk))
-                sum_r[c] = r
-                sum_a[c] = A
-                sum_b[c] = B
-            h = sum_b[0]
-            for c in range(n_chunks):
-                B = sum_b[c]
-                sum_b[c] = h
-                h = apply(sum_r[c], sum_a[c], B, h)
-            for c in prange(n_chunks):
-                t0 = c * chunk
-                t1 = min(n_t, t0 + chunk)
-                if stream:
-                    _rescan(a, b, init, reset, out, o, i, t0, t1, sum_b[c], True)
-                else:
-                    _rescan(a, b, init, reset, out, o, i, t0, t1, sum_b[c], False)
-                drain(stream)
+        1. every chunk is summarised as one map ``(r, A, B)`` (chunks in parallel);
+        2. the summaries are folded in order: the state entering each chunk;
+        3. every chunk is rescanned from its entering state (chunks in parallel).
+
+        Chunk borders depend only on ``chunk``, never on the thread count.  ``sum_r`` (bool),
+        ``sum_a`` and ``sum_b`` (output dtype) are scratch arrays of ``ceil(T / chunk)``
+        elements.
+        """
+        n_outer, n_t, n_inner = out.shape
+        if n_t == 0:
+            return
+        n_chunks = (n_t + chunk - 1) // chunk
+        for o in range(n_outer):
+            for i in range(n_inner):
+                for c in prange(n_chunks):
+                    t0 = c * chunk
+                    r, A, B = _summary(a, b, init, reset, o, i, t0, min(n_t, t0 + chunk))
+                    sum_r[c] = r
+                    sum_a[c] = A
+                    sum_b[c] = B
+                h = sum_b[0]
+                for c in range(n_chunks):
+                    B = sum_b[c]
+                    sum_b[c] = h
+                    h = apply(sum_r[c], sum_a[c], B, h)
+                for c in prange(n_chunks):
+                    t0 = c * chunk
+                    t1 = min(n_t, t0 + chunk)
+                    _rescan(a, b, init, reset, out, o, i, t0, t1, sum_b[c], stream)
+                    drain(stream)
+
+    linear_scan_chunked.__qualname__ = f"linear_scan_chunked{'_stream' if stream else ''}"
+    # scalar code that walks one lane down the time axis: typed for the strided layout
+    # only, so a reversed (negative-stride) view and a contiguous one share one
+    # compilation.  Measured: first call 10.0 s instead of 11.6 s 'C' + 9.6 s 'A'; a 2e7
+    # cumsum 17.4-18.3 ms either way (the 'C' copy 18.2-18.5 ms), a reversed one
+    # 17.6-18.1 vs 17.8 ms.
+    return kernel(linear_scan_chunked, layout="A")
 
 
-# scalar code that walks one lane down the time axis: typed for the strided layout only,
-# so a reversed (negative-stride) view and a contiguous one share one compilation.
-# Measured: first call 10.0 s instead of 11.6 s 'C' + 9.6 s 'A'; a 2e7 cumsum 17.4-18.3
-# ms either way (the 'C' copy 18.2-18.5 ms), a reversed one 17.6-18.1 vs 17.8 ms.
-linear_scan_chunked = kernel(linear_scan_chunked, layout="A")
+# ``CHUNKED_KERNELS[stream]``: compiled only when used
+CHUNKED_KERNELS = (_chunked_kernel(False), _chunked_kernel(True))
