@@ -144,9 +144,12 @@ def as_times(times: Any, n_t: int) -> tuple[np.ndarray, str]:
         unit, count = np.datetime_data(arr.dtype)
         if unit in ("Y", "M", "generic") or count != 1:
             raise ValueError(f"times has unsupported datetime unit {arr.dtype}")
-        if np.isnat(arr).any():
+        ticks = arr.view(np.int64)
+        # NaT is the smallest int64: a min reduction finds it (2e6 times: 0.6-1.0 ms,
+        # ``np.isnat(arr).any()`` 2.0-2.2 ms, a seventh of the whole times= mean)
+        if ticks.size and ticks.min() == np.iinfo(np.int64).min:
             raise ValueError("times must not contain NaT")
-        return arr.view(np.int64), unit
+        return ticks, unit
     if arr.dtype.kind in "iuf":
         values = arr.astype(np.float64)
         if not np.isfinite(values).all():

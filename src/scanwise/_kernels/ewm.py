@@ -519,10 +519,10 @@ def _cov_kernel(fast: int, one: bool) -> kernel:
         only): every task is one lane, scanned by :func:`_cov_one_lane` with its state
         in registers, without the row loop's slices and chunks, which cost more than a
         step of one lane (1-D [1e6] variance: 21.8 ms, 0.45x pandas, through the row
-        loop; 8.4 ms in registers).  A separate
-        kernel rather than a branch on the task's width: it compiles only for inputs
-        that need it (both loops in one kernel doubled its compile time).  The steps and
-        bits are those of the lane loops (tested).
+        loop; 8.4 ms in registers).  A separate kernel rather than a branch on the
+        task's width: it compiles only for inputs that need it (both loops in one kernel
+        doubled its compile time).  The steps and bits are those of the lane loops
+        (tested).
         """
         n_outer, n_t, n_inner = out.shape
         n_blocks = (n_inner + block - 1) // block
