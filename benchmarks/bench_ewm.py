@@ -99,6 +99,15 @@ def main() -> None:
         t = best_time(lambda: numbagg.move_exp_nanvar(v, axis=0, alpha=0.05), repeat=FAST)
         line(label, "numbagg move_exp_nanvar", t, t_sw, valloc(t))
 
+    # ewm_std on the same shape (no target): the variance's loop plus a square root
+    t_sw = best_time(lambda: scanwise.ewm_std(v, axis=0, alpha=0.05, out=vout), repeat=FAST)
+    if pd is not None:
+        t = best_time(lambda: vdf.ewm(alpha=0.05).std(), repeat=SLOW)
+        line(f"ewm_std {list(vshape)} 1% NaN", "pandas DataFrame.ewm().std()", t, t_sw)
+    if numbagg is not None:
+        t = best_time(lambda: numbagg.move_exp_nanstd(v, axis=0, alpha=0.05), repeat=FAST)
+        line(f"ewm_std {list(vshape)} 1% NaN", "numbagg move_exp_nanstd", t, t_sw)
+
     # ewm_corr on the same shape (no target; pandas computes three ewmcov passes)
     u = v + rng.standard_normal(vshape)
     t_sw = best_time(lambda: scanwise.ewm_corr(v, u, axis=0, alpha=0.05, out=vout), repeat=FAST)

@@ -148,7 +148,7 @@ def test_thread_count_does_not_change_results(rng):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("stat", ["mean", "var", "cov", "corr"])
+@pytest.mark.parametrize("stat", ["mean", "var", "std", "cov", "corr"])
 @pytest.mark.parametrize("adjust", [True, False])
 def test_constant_flag_copy_of_the_kernel_gives_the_same_bits(rng, stat, adjust):
     """pandas' defaults run a copy of the lane loop with the flags as constants and no
