@@ -150,18 +150,29 @@ def test_thread_count_does_not_change_results(rng):
 
 @pytest.mark.parametrize("stat", ["mean", "var", "std", "cov", "corr"])
 @pytest.mark.parametrize("adjust", [True, False])
-def test_constant_flag_copy_of_the_kernel_gives_the_same_bits(rng, stat, adjust):
+def test_constant_flag_copy_of_the_kernel_gives_the_same_bits(rng, monkeypatch, stat, adjust):
     """pandas' defaults run a copy of the lane loop with the flags as constants and no
-    observation count; ``return_state=True`` (or ``min_periods > 1``) runs the general
-    loop.  Both are checked against pandas elsewhere; here they must agree exactly, with
-    NaNs, resets and a later chunk started from the state."""
+    observation count; ``return_state=True`` and ``min_periods > 1`` run a copy that
+    counts (var/std/cov) or the general loop.  All are checked against pandas elsewhere;
+    here they must agree exactly with the general loop (forced by patching the choice),
+    with NaNs, resets and a later chunk started from the state."""
+    from scanwise._kernels import ewm as kernels
+
     x = with_nans(rng, 400, 70)
     y = x[::-1] * 0.5 + rng.standard_normal(x.shape)
     reset = rng.random(x.shape) < 0.02
     kw = dict(axis=0, alpha=0.1, adjust=adjust, reset=reset)
     fast = _call(stat, x, y, **kw)
-    general, st = _call(stat, x, y, return_state=True, **kw)
+    counted, st = _call(stat, x, y, return_state=True, **kw)
+    at_least_3 = _call(stat, x, y, min_periods=3, **kw)
+    for name in ("mean_fast_path", "cov_fast_path", "corr_fast_path"):
+        monkeypatch.setattr(kernels, name, lambda *flags: 0)
+    general, st_general = _call(stat, x, y, return_state=True, **kw)
     np.testing.assert_array_equal(fast, general)
+    np.testing.assert_array_equal(counted, general)
+    np.testing.assert_array_equal(st.data, st_general.data)
+    np.testing.assert_array_equal(at_least_3, _call(stat, x, y, min_periods=3, **kw))
+    monkeypatch.undo()
     head, st = _call(stat, x[:150], y[:150], return_state=True, **{**kw, "reset": reset[:150]})
     tail = _call(stat, x[150:], y[150:], state=st, **{**kw, "reset": reset[150:]})
     np.testing.assert_array_equal(np.r_[head, tail], fast)

@@ -115,11 +115,12 @@ def mean_fast_path(adjust: bool, ignore_na: bool, irregular: bool, counted: bool
 def cov_fast_path(
     adjust: bool, ignore_na: bool, irregular: bool, bias: bool, root: bool, counted: bool
 ) -> int:
-    """The constant lane loop of :func:`ewm_cov_scan` for these flags (0: none; 2: the
-    standard deviation)."""
-    if not adjust or ignore_na or irregular or bias or counted:
+    """The constant lane loop of :func:`ewm_cov_scan` for these flags: 0, the general
+    loop; else ``1 + root + 2 * counted`` (the square root of the standard deviation,
+    the observation count for ``min_periods`` and the state)."""
+    if not adjust or ignore_na or irregular or bias:
         return 0
-    return 2 if root else 1
+    return 1 + int(root) + 2 * int(counted)
 
 
 def _mean_kernel(fast: int) -> kernel:
@@ -323,16 +324,21 @@ def _cov_lanes(
 
 
 @njit(inline="always")
-def _cov_default_step(mx, my, c, ow, sw2, r, cx, cy, f, ff, var, root):  # pragma: no cover
+def _cov_default_step(
+    mx, my, c, ow, sw2, n, r, cx, cy, f, ff, minp, var, root, count,
+):  # pragma: no cover - numba
     """One step of one lane of :func:`_cov_lanes_default` (``var``: ``cy`` is ``cx``;
-    ``root``: the output is the standard deviation); returns the new ``(mx, my, c, ow,
-    sw2)`` and the output value."""
+    ``root``: the output is the standard deviation; ``count``: observations are counted
+    in ``n``, for ``min_periods`` and the state); returns the new ``(mx, my, c, ow, sw2,
+    n)`` and the output value."""
     mx = np.nan if r else mx
     my = np.nan if r else my
     c = 0.0 if r else c
     ow = 0.0 if r else ow
     sw2 = 0.0 if r else sw2
     obs = (cx - cx == 0.0) & (cy - cy == 0.0)
+    if count:
+        n = (0.0 if r else n) + (1.0 if obs else 0.0)
     ex = mx if mx == mx else cx  # the old mean; a fresh lane's is its observation
     ey = ex if var else (my if my == my else cy)
     ow = ow * f
@@ -359,27 +365,31 @@ def _cov_default_step(mx, my, c, ow, sw2, r, cx, cy, f, ff, var, root):  # pragm
     res = num / den * c if den > 0.0 else np.nan
     if root:  # as the general loop (:func:`_cov_step`): pandas' zsqrt
         res = np.sqrt(res) if res >= 0.0 else (res if res != res else 0.0)
-    return mx, my, c, ow, sw2, res
+    if count:
+        res = res if n >= minp else np.nan
+    return mx, my, c, ow, sw2, n, res
 
 
 @njit(inline="always")
-def _cov_lanes_default(xr, yr, rr, outr, s_mx, s_my, s_c, s_ow, s_sw2, f, root):
-    # pragma: no cover - numba
+def _cov_lanes_default(
+    xr, yr, rr, outr, s_mx, s_my, s_c, s_ow, s_sw2, s_n, f, minp, root, count,
+):  # pragma: no cover - numba
     """:func:`_cov_lanes` for pandas' defaults (``adjust``, not ``ignore_na``, regular
-    steps, unbiased, no count), in kernel form: a lane that has not started carries
-    weights ``ow = sum_wt2 = 0`` (pandas keeps 1), so that decaying it changes nothing and
-    its first observation is an ordinary update of the pandas formulas, from the
-    observation itself as the old mean: ``(0*x + x) / 1 == x``, co-moment
-    ``(0*(0 + 0) + 0) / 1 == 0``, weights ``1``, exactly pandas' first step.  That drops
-    the ``started``/``first`` selects of the general loop; the bits are the same (tested).
+    steps, unbiased; the count and the square root as constants), in kernel form: a lane
+    that has not started carries weights ``ow = sum_wt2 = 0`` (pandas keeps 1), so that
+    decaying it changes nothing and its first observation is an ordinary update of the
+    pandas formulas, from the observation itself as the old mean: ``(0*x + x) / 1 == x``,
+    co-moment ``(0*(0 + 0) + 0) / 1 == 0``, weights ``1``, exactly pandas' first step.
+    That drops the ``started``/``first`` selects of the general loop; the bits are the
+    same (tested).
     """
     ff = f * f
     for j in range(s_mx.size):
         cx = xr[j]
-        mx, my, c, ow, sw2, res = _cov_default_step(
+        mx, my, c, ow, sw2, n, res = _cov_default_step(
             s_mx[j], s_mx[j] if yr is None else s_my[j], s_c[j], s_ow[j], s_sw2[j],
-            rr is not None and rr[j], cx, cx if yr is None else yr[j], f, ff, yr is None,
-            root,
+            s_n[j] if count else 0.0, rr is not None and rr[j], cx,
+            cx if yr is None else yr[j], f, ff, minp, yr is None, root, count,
         )
         # ``+ 0.0``: not a select of the loaded value, which LLVM would turn into a
         # masked store (slow on AMD)
@@ -389,6 +399,8 @@ def _cov_lanes_default(xr, yr, rr, outr, s_mx, s_my, s_c, s_ow, s_sw2, f, root):
         s_c[j] = c + 0.0
         s_ow[j] = ow
         s_sw2[j] = sw2
+        if count:
+            s_n[j] = n
         outr[j] = res
 
 
@@ -466,18 +478,18 @@ def _cov_one_lane(
 
 @njit(inline="always")
 def _cov_one_lane_default(
-    x, y, factor, reset, out, o, i, s_mx, s_my, s_c, s_ow, s_sw2, root,
+    x, y, factor, reset, out, o, i, s_mx, s_my, s_c, s_ow, s_sw2, s_n, minp, root, count,
 ):  # pragma: no cover - numba
     """:func:`_cov_one_lane` for :func:`_cov_lanes_default` (state in its kernel form)."""
-    mx, my, c, ow, sw2 = s_mx[0], s_my[0], s_c[0], s_ow[0], s_sw2[0]
+    mx, my, c, ow, sw2, n = s_mx[0], s_my[0], s_c[0], s_ow[0], s_sw2[0], s_n[0]
     for t in range(x.shape[1]):
         f = factor[t]
         cx = x[o, t, i]
-        mx, my, c, ow, sw2, out[o, t, i] = _cov_default_step(
-            mx, my, c, ow, sw2, reset is not None and reset[o, t, i], cx,
-            cx if y is None else y[o, t, i], f, f * f, y is None, root,
+        mx, my, c, ow, sw2, n, out[o, t, i] = _cov_default_step(
+            mx, my, c, ow, sw2, n, reset is not None and reset[o, t, i], cx,
+            cx if y is None else y[o, t, i], f, f * f, minp, y is None, root, count,
         )
-    s_mx[0], s_my[0], s_c[0], s_ow[0], s_sw2[0] = mx, my, c, ow, sw2
+    s_mx[0], s_my[0], s_c[0], s_ow[0], s_sw2[0], s_n[0] = mx, my, c, ow, sw2, n
 
 
 @njit(inline="always")
@@ -519,8 +531,10 @@ def _cov_kernel(fast: int, one: bool) -> kernel:
         flags as constants that LLVM folds, in kernel form (:func:`_cov_lanes_default`)
         and without the observation count (the caller then discards the state's
         ``nobs``); ``2``, the same for the standard deviation (a square root per output;
-        before, ``ewm_std`` ran the general loop: 1-D [1e6] 16.0 ms vs the variance's
-        10.0); ``0`` tests the flags per element and counts.  In cache, one thread:
+        before, ``ewm_std`` ran the general loop: [1e5, 200] 69-79 ms, now 35-53);
+        ``3`` and ``4``, the same two counting observations (``min_periods``,
+        ``return_state``; the general loop ran them 2.7x slower); ``0`` tests the flags
+        per element and counts.  In cache, one thread:
         1.8–2.3 ns per element on the default loop (variance), 6.5 before (flags
         tested per element, state written under a condition: LLVM turns such stores
         into masked stores, slow on AMD).
@@ -550,7 +564,7 @@ def _cov_kernel(fast: int, one: bool) -> kernel:
             if one:  # tasks of one lane (a closure constant: see the kernel's doc)
                 if fast >= 1:
                     _cov_one_lane_default(x, y, factor, reset, out, o, i0, s_mx, s_my, s_c,
-                                          s_ow, s_sw2, fast == 2)
+                                          s_ow, s_sw2, s_n, minp, fast % 2 == 0, fast >= 3)
                 else:
                     _cov_one_lane(x, y, factor, reset, out, o, i0, s_mx, s_my, s_c, s_sw,
                                   s_sw2, s_ow, s_n, nw0, minp, adjust, ignore_na, irregular,
@@ -570,7 +584,8 @@ def _cov_kernel(fast: int, one: bool) -> kernel:
                         d, mx, my, c = dst[c0:c1], s_mx[c0:c1], s_my[c0:c1], s_c[c0:c1]
                         ow, sw2 = s_ow[c0:c1], s_sw2[c0:c1]
                         if fast >= 1:
-                            _cov_lanes_default(xr, yr, rr, d, mx, my, c, ow, sw2, f, fast == 2)
+                            _cov_lanes_default(xr, yr, rr, d, mx, my, c, ow, sw2, s_n[c0:c1],
+                                               f, minp, fast % 2 == 0, fast >= 3)
                         else:
                             _cov_lanes(xr, yr, rr, d, mx, my, c, s_sw[c0:c1], sw2, ow, s_n[c0:c1],
                                        f, nw0, minp, adjust, ignore_na, irregular, bias, root, True)
@@ -583,14 +598,14 @@ def _cov_kernel(fast: int, one: bool) -> kernel:
                     s_ow[j] = 1.0 if fresh else s_ow[j]
                     s_sw2[j] = 1.0 if fresh else s_sw2[j]
             _store_moments(state, o, i0, m, s_mx, s_mx if y is None else s_my, s_c,
-                           s_ow if adjust else s_sw, s_sw2, s_ow, s_n, fast == 0)
+                           s_ow if adjust else s_sw, s_sw2, s_ow, s_n, fast == 0 or fast >= 3)
 
     ewm_cov_scan.__qualname__ = f"ewm_cov_scan_{fast}{'_one' if one else ''}"
     return kernel(ewm_cov_scan, layout="A" if one else None)
 
 
 # ``COV_KERNELS[one][fast]``: compiled only when used
-COV_KERNELS = tuple(tuple(_cov_kernel(fast, one) for fast in range(3)) for one in (False, True))
+COV_KERNELS = tuple(tuple(_cov_kernel(fast, one) for fast in range(5)) for one in (False, True))
 
 
 @njit(inline="always")
