@@ -108,6 +108,14 @@ def main() -> None:
         t = best_time(lambda: numbagg.move_exp_nanstd(v, axis=0, alpha=0.05), repeat=FAST)
         line(f"ewm_std {list(vshape)} 1% NaN", "numbagg move_exp_nanstd", t, t_sw)
 
+    # min_periods (and return_state) count observations: a copy of the same loop
+    t_sw = best_time(
+        lambda: scanwise.ewm_var(v, axis=0, alpha=0.05, min_periods=20, out=vout), repeat=FAST
+    )
+    if pd is not None:
+        t = best_time(lambda: vdf.ewm(alpha=0.05, min_periods=20).var(), repeat=SLOW)
+        line(f"ewm_var min_periods=20 {list(vshape)}", "pandas DataFrame.ewm().var()", t, t_sw)
+
     # ewm_corr on the same shape (no target; pandas computes three ewmcov passes)
     u = v + rng.standard_normal(vshape)
     t_sw = best_time(lambda: scanwise.ewm_corr(v, u, axis=0, alpha=0.05, out=vout), repeat=FAST)
