@@ -34,7 +34,7 @@ demo-quick: $(STAMP_DEMO)
 
 test: $(STAMP_DEV)
 	$(VENV)/bin/ruff check src tests benchmarks examples
-	$(PY) -m pytest -n 2 --dist loadgroup -q
+	$(PY) -m pytest -n 2 --dist loadgroup -q --durations=15
 
 bench: $(STAMP_DEV)
 	$(PY) -m pip install -q -e ".[bench]"
