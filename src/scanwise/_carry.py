@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True)
 def compose(r1, a1, b1, r2, a2, b2):  # pragma: no cover - inlined by numba
     """Return ``(r, A, B)``: the map "``(r1, a1, b1)`` then ``(r2, a2, b2)``"."""
     if r2:
@@ -31,7 +31,7 @@ def compose(r1, a1, b1, r2, a2, b2):  # pragma: no cover - inlined by numba
     return r1, a2 * a1, a2 * b1 + b2
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True)
 def apply(r, a, b, h):  # pragma: no cover - inlined by numba
     """Apply the map ``(r, a, b)`` to the state ``h``."""
     if r:

@@ -43,7 +43,7 @@ from .stream import PREFETCH_LANES, PREFETCH_ROWS, drain, prefetch_row, stream_r
 from .vecmath import exp2_nonpos
 
 
-@njit(inline="always")
+@njit(forceinline=True)
 def _mean_step(w, ow, n, r, cur, f, nw0, irregular, adjust, ignore_na):  # pragma: no cover
     """One step of one lane of the EW mean, branch-free; ``r``: reset at this step.
 
@@ -251,7 +251,7 @@ def _pair_observed(cx, cy, n):  # pragma: no cover - numba
     return obs, n + (1.0 if obs else 0.0)
 
 
-@njit(inline="always")
+@njit(forceinline=True)
 def _cov_step(
     mx, my, c, sw, sw2, ow, n, r, cx, cy, f, ff, nw0, minp, adjust, ignore_na, irregular,
     bias, root, count, var,
@@ -323,7 +323,7 @@ def _cov_lanes(
         outr[j] = res
 
 
-@njit(inline="always")
+@njit(forceinline=True)
 def _cov_default_step(
     mx, my, c, ow, sw2, n, r, cx, cy, f, ff, minp, var, root, count,
 ):  # pragma: no cover - numba
@@ -404,7 +404,7 @@ def _cov_lanes_default(
         outr[j] = res
 
 
-@njit(inline="always")
+@njit(forceinline=True)
 def _task(k, n_blocks, n_inner, block):  # pragma: no cover - numba
     """Task ``k`` of a time-major EWM kernel: outer index, first lane, lane count."""
     o = k // n_blocks
@@ -608,7 +608,7 @@ def _cov_kernel(fast: int, one: bool) -> kernel:
 COV_KERNELS = tuple(tuple(_cov_kernel(fast, one) for fast in range(5)) for one in (False, True))
 
 
-@njit(inline="always")
+@njit(forceinline=True)
 def _corr_step(
     mx, my, c, vx, vy, ow, n, r, cx, cy, f, nw0, minp, adjust, ignore_na, irregular, count,
 ):  # pragma: no cover - numba

@@ -22,7 +22,7 @@ from .vecmath import exp_nonpos, log1p_unit
 LN2 = math.log(2.0)
 
 
-@njit(inline="always")
+@njit(forceinline=True)
 def logaddexp(x, y):  # pragma: no cover - numba
     """``log(exp(x) + exp(y))`` in float64 without overflow, branch-free (vectorises).
 
