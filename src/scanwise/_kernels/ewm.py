@@ -757,7 +757,7 @@ def decay_factors(values, halflife, last, out):  # pragma: no cover - numba
     return bad
 
 
-@njit(inline="always")
+@njit(forceinline=True)
 def _num_den_step(v, f, ignore_na, prod, num, den, cnt):  # pragma: no cover - numba
     """One step of the mean's two linear recurrences (and of the product of ``a``)."""
     obs = v - v == 0.0
