@@ -1,7 +1,7 @@
 """EWM speed targets (issue: EWM family with pandas semantics).
 
 Peers and scanwise are timed in this one process (best of N after a warm-up call that
-also compiles); lines print peer / scanwise (speed-up) and, for the mean with ``out=``,
+also compiles; for the target lines, in interleaved rounds: ``timing.best_times``); lines print peer / scanwise (speed-up) and, for the mean with ``out=``,
 scanwise / copy (the memory floor: ``np.copyto`` of the same array).  pandas and polars
 get their native objects, built before timing; polars gets nulls where the data has NaN
 (its missing-value marker) so that it does the same work.
@@ -16,13 +16,14 @@ import argparse
 import numpy as np
 
 import scanwise
-from scanwise.timing import best_time, optional
+from scanwise.timing import best_time, best_times, optional
 
 # best of FAST calls for scanwise, the copy floor and every sub-second peer (polars,
 # numbagg): this shared 2-core machine has bursts of load, and the best of many calls is
 # the time without them; best of SLOW for calls of about a second (pandas mean, corr)
 FAST = 15
 SLOW = 3
+ROUNDS = 3  # interleaved rounds of the target lines (FAST // ROUNDS calls per round)
 
 
 def line(name: str, peer: str, t_peer: float, t_sw: float, extra: str = "") -> None:
@@ -31,6 +32,14 @@ def line(name: str, peer: str, t_peer: float, t_sw: float, extra: str = "") -> N
         f"speed-up {t_peer / t_sw:6.1f}x{extra}",
         flush=True,
     )
+
+
+def interleaved(fns: dict[str, tuple]) -> dict[str, float]:
+    """Best time of each ``(function, calls)``, in ``ROUNDS`` interleaved rounds."""
+    keys = list(fns)
+    times = best_times([fns[k][0] for k in keys],
+                       [max(1, fns[k][1] // ROUNDS) for k in keys], rounds=ROUNDS)
+    return dict(zip(keys, times, strict=True))
 
 
 def main() -> None:
@@ -48,30 +57,39 @@ def main() -> None:
     x = rng.standard_normal(shape)
     x[rng.random(shape) < 0.01] = np.nan
     out = np.empty_like(x)
-    t_copy = best_time(lambda: np.copyto(out, x), repeat=FAST)
-    t_sw = best_time(lambda: scanwise.ewm_mean(x, axis=0, alpha=0.05, out=out), repeat=FAST)
     label = f"ewm_mean {list(shape)} 1% NaN"
+    # copy, scanwise and every peer in interleaved rounds (timing.best_times): a burst of
+    # load on this shared machine then falls on all of them, not on one side of a ratio
+    fns = {
+        "copy": (lambda: np.copyto(out, x), FAST),
+        "sw": (lambda: scanwise.ewm_mean(x, axis=0, alpha=0.05, out=out), FAST),
+        # peers allocate their result: the speed-up against the allocating call is printed
+        # too (the gap is the first touch of 800 MB of fresh pages, which peers pay as well)
+        "alloc": (lambda: scanwise.ewm_mean(x, axis=0, alpha=0.05), FAST),
+    }
+    if pd is not None:
+        df = pd.DataFrame(x)
+        fns["pandas"] = (lambda: df.ewm(alpha=0.05).mean(), SLOW)
+    if pl is not None:
+        frame = pl.DataFrame(x).fill_nan(None)
+        fns["polars"] = (lambda: frame.select(pl.all().ewm_mean(alpha=0.05)), FAST)
+    if numbagg is not None:
+        fns["numbagg"] = (lambda: numbagg.move_exp_nanmean(x, axis=0, alpha=0.05), FAST)
+    t = interleaved(fns)
+    t_copy, t_sw, t_alloc = t["copy"], t["sw"], t["alloc"]
     print(f"{label:<40} {'copy (memory floor)':<30} {t_copy:8.4f}s  scanwise/copy "
           f"{t_sw / t_copy:5.2f}x  (scanwise with out=)", flush=True)
-    # peers allocate their result: the speed-up against the allocating call is printed too
-    # (the gap is the first touch of 800 MB of fresh pages, which every peer pays as well)
-    t_alloc = best_time(lambda: scanwise.ewm_mean(x, axis=0, alpha=0.05), repeat=FAST)
     print(f"{label:<40} {'(without out=)':<30} {'':9}  scanwise {t_alloc:8.4f}s", flush=True)
 
     def alloc(t: float) -> str:
         return f"  (without out=: {t / t_alloc:.1f}x)"
 
-    if pd is not None:
-        df = pd.DataFrame(x)
-        t = best_time(lambda: df.ewm(alpha=0.05).mean(), repeat=SLOW)
-        line(label, "pandas DataFrame.ewm().mean()", t, t_sw, alloc(t))
-    if pl is not None:
-        frame = pl.DataFrame(x).fill_nan(None)
-        t = best_time(lambda: frame.select(pl.all().ewm_mean(alpha=0.05)), repeat=FAST)
-        line(label, "polars ewm_mean (all columns)", t, t_sw, alloc(t))
-    if numbagg is not None:
-        t = best_time(lambda: numbagg.move_exp_nanmean(x, axis=0, alpha=0.05), repeat=FAST)
-        line(label, "numbagg move_exp_nanmean", t, t_sw, alloc(t))
+    for key, peer in [("pandas", "pandas DataFrame.ewm().mean()"),
+                      ("polars", "polars ewm_mean (all columns)"),
+                      ("numbagg", "numbagg move_exp_nanmean")]:
+        if key in t:
+            line(label, peer, t[key], t_sw, alloc(t[key]))
+    df = frame = None
     out = None  # free 800 MB before the next case
 
     # ewm_var on [100000, 200]
@@ -79,25 +97,31 @@ def main() -> None:
     v = rng.standard_normal(vshape)
     v[rng.random(vshape) < 0.01] = np.nan
     vout = np.empty_like(v)
-    t_sw = best_time(lambda: scanwise.ewm_var(v, axis=0, alpha=0.05, out=vout), repeat=FAST)
     label = f"ewm_var {list(vshape)} 1% NaN"
-    t_valloc = best_time(lambda: scanwise.ewm_var(v, axis=0, alpha=0.05), repeat=FAST)
+    fns = {
+        "sw": (lambda: scanwise.ewm_var(v, axis=0, alpha=0.05, out=vout), FAST),
+        "alloc": (lambda: scanwise.ewm_var(v, axis=0, alpha=0.05), FAST),
+    }
+    if pd is not None:
+        vdf = pd.DataFrame(v)
+        fns["pandas"] = (lambda: vdf.ewm(alpha=0.05).var(), FAST)
+    if pl is not None:
+        vframe = pl.DataFrame(v).fill_nan(None)
+        fns["polars"] = (lambda: vframe.select(pl.all().ewm_var(alpha=0.05)), FAST)
+    if numbagg is not None:
+        fns["numbagg"] = (lambda: numbagg.move_exp_nanvar(v, axis=0, alpha=0.05), FAST)
+    t = interleaved(fns)
+    t_sw, t_valloc = t["sw"], t["alloc"]
     print(f"{label:<40} {'(without out=)':<30} {'':9}  scanwise {t_valloc:8.4f}s", flush=True)
 
     def valloc(t: float) -> str:
         return f"  (without out=: {t / t_valloc:.1f}x)"
 
-    if pd is not None:
-        vdf = pd.DataFrame(v)
-        t = best_time(lambda: vdf.ewm(alpha=0.05).var(), repeat=FAST)
-        line(label, "pandas DataFrame.ewm().var()", t, t_sw, valloc(t))
-    if pl is not None:
-        vframe = pl.DataFrame(v).fill_nan(None)
-        t = best_time(lambda: vframe.select(pl.all().ewm_var(alpha=0.05)), repeat=FAST)
-        line(label, "polars ewm_var (all columns)", t, t_sw, valloc(t))
-    if numbagg is not None:
-        t = best_time(lambda: numbagg.move_exp_nanvar(v, axis=0, alpha=0.05), repeat=FAST)
-        line(label, "numbagg move_exp_nanvar", t, t_sw, valloc(t))
+    for key, peer in [("pandas", "pandas DataFrame.ewm().var()"),
+                      ("polars", "polars ewm_var (all columns)"),
+                      ("numbagg", "numbagg move_exp_nanvar")]:
+        if key in t:
+            line(label, peer, t[key], t_sw, valloc(t[key]))
 
     # ewm_std on the same shape (no target): the variance's loop plus a square root;
     # these lines also print scanwise / copy (np.copyto of the same array)
