@@ -1,7 +1,8 @@
 """EWM speed targets (issue: EWM family with pandas semantics).
 
 Peers and scanwise are timed in this one process (best of N after a warm-up call that
-also compiles; for the target lines, in interleaved rounds: ``timing.best_times``); lines print peer / scanwise (speed-up) and, for the mean with ``out=``,
+also compiles; for the target lines, in interleaved rounds: ``timing.best_times``);
+lines print peer / scanwise (speed-up) and, for the mean with ``out=``,
 scanwise / copy (the memory floor: ``np.copyto`` of the same array).  pandas and polars
 get their native objects, built before timing; polars gets nulls where the data has NaN
 (its missing-value marker) so that it does the same work.
@@ -42,6 +43,36 @@ def interleaved(fns: dict[str, tuple]) -> dict[str, float]:
     return dict(zip(keys, times, strict=True))
 
 
+def target(label, stat, data, out, extra, pandas, polars, numbagg_fn):
+    """A target line: scanwise (with ``out=`` and allocating), ``extra`` and the peers in
+    interleaved rounds; prints the peers' lines and returns every time by key.
+
+    ``pandas``/``polars``: ``(build the native object, call on it[, calls])`` or a false
+    value when not installed; the objects are built before timing.  ``numbagg_fn``: the
+    call, or a false value.
+    """
+    fn = getattr(scanwise, f"ewm_{stat}")
+    fns = dict(extra)
+    fns["sw"] = (lambda: fn(data, axis=0, alpha=0.05, out=out), FAST)
+    fns["alloc"] = (lambda: fn(data, axis=0, alpha=0.05), FAST)
+    names = {"pandas": f"pandas DataFrame.ewm().{stat}()",
+             "polars": f"polars ewm_{stat} (all columns)",
+             "numbagg": f"numbagg move_exp_nan{stat}"}
+    for key, spec in [("pandas", pandas), ("polars", polars)]:
+        if spec:
+            obj, call = spec[0](), spec[1]
+            fns[key] = (lambda o=obj, c=call: c(o), spec[2] if len(spec) > 2 else FAST)
+    if numbagg_fn:
+        fns["numbagg"] = (numbagg_fn, FAST)
+    t = interleaved(fns)
+    print(f"{label:<40} {'(without out=)':<30} {'':9}  scanwise {t['alloc']:8.4f}s", flush=True)
+    for key in ("pandas", "polars", "numbagg"):
+        if key in t:
+            line(label, names[key], t[key], t["sw"],
+                 f"  (without out=: {t[key] / t['alloc']:.1f}x)")
+    return t
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -58,38 +89,17 @@ def main() -> None:
     x[rng.random(shape) < 0.01] = np.nan
     out = np.empty_like(x)
     label = f"ewm_mean {list(shape)} 1% NaN"
-    # copy, scanwise and every peer in interleaved rounds (timing.best_times): a burst of
-    # load on this shared machine then falls on all of them, not on one side of a ratio
-    fns = {
-        "copy": (lambda: np.copyto(out, x), FAST),
-        "sw": (lambda: scanwise.ewm_mean(x, axis=0, alpha=0.05, out=out), FAST),
-        # peers allocate their result: the speed-up against the allocating call is printed
-        # too (the gap is the first touch of 800 MB of fresh pages, which peers pay as well)
-        "alloc": (lambda: scanwise.ewm_mean(x, axis=0, alpha=0.05), FAST),
-    }
-    if pd is not None:
-        df = pd.DataFrame(x)
-        fns["pandas"] = (lambda: df.ewm(alpha=0.05).mean(), SLOW)
-    if pl is not None:
-        frame = pl.DataFrame(x).fill_nan(None)
-        fns["polars"] = (lambda: frame.select(pl.all().ewm_mean(alpha=0.05)), FAST)
-    if numbagg is not None:
-        fns["numbagg"] = (lambda: numbagg.move_exp_nanmean(x, axis=0, alpha=0.05), FAST)
-    t = interleaved(fns)
-    t_copy, t_sw, t_alloc = t["copy"], t["sw"], t["alloc"]
-    print(f"{label:<40} {'copy (memory floor)':<30} {t_copy:8.4f}s  scanwise/copy "
-          f"{t_sw / t_copy:5.2f}x  (scanwise with out=)", flush=True)
-    print(f"{label:<40} {'(without out=)':<30} {'':9}  scanwise {t_alloc:8.4f}s", flush=True)
-
-    def alloc(t: float) -> str:
-        return f"  (without out=: {t / t_alloc:.1f}x)"
-
-    for key, peer in [("pandas", "pandas DataFrame.ewm().mean()"),
-                      ("polars", "polars ewm_mean (all columns)"),
-                      ("numbagg", "numbagg move_exp_nanmean")]:
-        if key in t:
-            line(label, peer, t[key], t_sw, alloc(t[key]))
-    df = frame = None
+    # peers allocate their result: the speed-up against the allocating call is printed too
+    # (the gap is the first touch of 800 MB of fresh pages, which peers pay as well)
+    t = target(
+        label, "mean", x, out, {"copy": (lambda: np.copyto(out, x), FAST)},
+        pd and (lambda: pd.DataFrame(x), lambda df: df.ewm(alpha=0.05).mean(), SLOW),
+        pl and (lambda: pl.DataFrame(x).fill_nan(None),
+                lambda f: f.select(pl.all().ewm_mean(alpha=0.05))),
+        numbagg and (lambda: numbagg.move_exp_nanmean(x, axis=0, alpha=0.05)),
+    )
+    print(f"{label:<40} {'copy (memory floor)':<30} {t['copy']:8.4f}s  scanwise/copy "
+          f"{t['sw'] / t['copy']:5.2f}x  (scanwise with out=)", flush=True)
     out = None  # free 800 MB before the next case
 
     # ewm_var on [100000, 200]
@@ -98,30 +108,14 @@ def main() -> None:
     v[rng.random(vshape) < 0.01] = np.nan
     vout = np.empty_like(v)
     label = f"ewm_var {list(vshape)} 1% NaN"
-    fns = {
-        "sw": (lambda: scanwise.ewm_var(v, axis=0, alpha=0.05, out=vout), FAST),
-        "alloc": (lambda: scanwise.ewm_var(v, axis=0, alpha=0.05), FAST),
-    }
-    if pd is not None:
-        vdf = pd.DataFrame(v)
-        fns["pandas"] = (lambda: vdf.ewm(alpha=0.05).var(), FAST)
-    if pl is not None:
-        vframe = pl.DataFrame(v).fill_nan(None)
-        fns["polars"] = (lambda: vframe.select(pl.all().ewm_var(alpha=0.05)), FAST)
-    if numbagg is not None:
-        fns["numbagg"] = (lambda: numbagg.move_exp_nanvar(v, axis=0, alpha=0.05), FAST)
-    t = interleaved(fns)
-    t_sw, t_valloc = t["sw"], t["alloc"]
-    print(f"{label:<40} {'(without out=)':<30} {'':9}  scanwise {t_valloc:8.4f}s", flush=True)
-
-    def valloc(t: float) -> str:
-        return f"  (without out=: {t / t_valloc:.1f}x)"
-
-    for key, peer in [("pandas", "pandas DataFrame.ewm().var()"),
-                      ("polars", "polars ewm_var (all columns)"),
-                      ("numbagg", "numbagg move_exp_nanvar")]:
-        if key in t:
-            line(label, peer, t[key], t_sw, valloc(t[key]))
+    target(
+        label, "var", v, vout, {},
+        pd and (lambda: pd.DataFrame(v), lambda df: df.ewm(alpha=0.05).var(), FAST),
+        pl and (lambda: pl.DataFrame(v).fill_nan(None),
+                lambda f: f.select(pl.all().ewm_var(alpha=0.05))),
+        numbagg and (lambda: numbagg.move_exp_nanvar(v, axis=0, alpha=0.05)),
+    )
+    vdf = None if pd is None else pd.DataFrame(v)
 
     # ewm_std on the same shape (no target): the variance's loop plus a square root;
     # these lines also print scanwise / copy (np.copyto of the same array)
