@@ -174,23 +174,23 @@ def main() -> None:
     y = rng.standard_normal(n)
     y[rng.random(n) < 0.01] = np.nan
     yout = np.empty_like(y)
-    t_sw = best_time(
-        lambda: scanwise.ewm_mean(y, times=times, halflife="1h", out=yout), repeat=FAST
-    )
     label = f"ewm_mean times= n={n:.0e} irregular"
+    fns = {"sw": (lambda: scanwise.ewm_mean(y, times=times, halflife="1h", out=yout), FAST)}
     if pd is not None:
-        s = pd.Series(y)
-        dti = pd.DatetimeIndex(times)
-        t = best_time(lambda: s.ewm(halflife="1h", times=dti).mean(), repeat=FAST)
-        line(label, "pandas Series.ewm(times=).mean()", t, t_sw)
+        s, dti = pd.Series(y), pd.DatetimeIndex(times)
+        fns["pandas"] = (lambda: s.ewm(halflife="1h", times=dti).mean(), FAST)
     if pl is not None:
         tf = pl.DataFrame({"t": times, "y": y}).with_columns(pl.col("y").fill_nan(None))
-        t = best_time(lambda: tf.select(pl.col("y").ewm_mean_by("t", half_life="1h")), repeat=FAST)
-        t_sw_f = best_time(
+        fns["polars"] = (lambda: tf.select(pl.col("y").ewm_mean_by("t", half_life="1h")), FAST)
+        fns["sw_f"] = (
             lambda: scanwise.ewm_mean(y, times=times, halflife="1h", adjust=False, out=yout),
-            repeat=FAST,
+            FAST,
         )
-        line(label + " adjust=False", "polars ewm_mean_by", t, t_sw_f)
+    t = interleaved(fns)
+    if "pandas" in t:
+        line(label, "pandas Series.ewm(times=).mean()", t["pandas"], t["sw"])
+    if "polars" in t:
+        line(label + " adjust=False", "polars ewm_mean_by", t["polars"], t["sw_f"])
 
     # one long series (a pandas Series): a single dependency chain, no lanes to vectorise
     n1 = 200_000 if q else 1_000_000
