@@ -41,6 +41,10 @@ TIMES = np.datetime64("2024-01-01") + np.arange(6).astype("m8[h]")
         ({"halflife": "1h", "times": np.arange(6.0)}, ValueError, "halflife must be a number"),
         ({"halflife": 1.0, "times": [0, 1, np.nan, 3, 4, 5]}, ValueError, "times must be finite"),
         ({"halflife": "1h", "times": np.r_[TIMES[:5], np.datetime64("NaT")]}, ValueError, "NaT"),
+        # NaT first (no decreasing step) and NaT in a run: found in the pass over the times
+        ({"halflife": "1h", "times": np.r_[np.datetime64("NaT"), TIMES[1:]]}, ValueError, "NaT"),
+        ({"halflife": "1h", "times": np.r_[TIMES[:2], [np.datetime64("NaT")] * 2, TIMES[4:]]},
+         ValueError, "NaT"),
         ({"alpha": 0.5, "reset": [True, False]}, ValueError, "reset with shape"),
         ({"alpha": 0.5, "out": np.empty(5)}, ValueError, "out has shape"),
         ({"alpha": 0.5, "out": np.empty(6, dtype=int)}, TypeError, "out has dtype"),
@@ -65,6 +69,15 @@ def test_bad_inputs():
         scanwise.ewm_mean(np.zeros((3, 3)), axis=2, alpha=0.5)
     with pytest.raises(TypeError, match="bias must be True or False"):
         scanwise.ewm_var(X, alpha=0.5, bias=1)
+
+
+def test_nat_after_a_state_is_named():
+    _, st = scanwise.ewm_mean(X[:3], halflife="1h", times=TIMES[:3], return_state=True)
+    nat_first = np.r_[np.datetime64("NaT"), TIMES[4:]].astype(TIMES.dtype)
+    with pytest.raises(ValueError, match="NaT"):
+        scanwise.ewm_mean(X[3:], halflife="1h", times=nat_first, state=st)
+    with pytest.raises(ValueError, match="continue after the state's last time"):
+        scanwise.ewm_mean(X[3:], halflife="1h", times=TIMES[:3], state=st)
 
 
 def test_state_must_fit():

@@ -126,10 +126,12 @@ def _halflife_in(halflife: Any, unit: str) -> float:
     return h
 
 
-def as_times(times: Any, n_t: int) -> tuple[np.ndarray, str]:
+def as_times(times: Any, n_t: int, check_nat: bool = True) -> tuple[np.ndarray, str]:
     """``times`` as int64 ticks (datetime64) or float64 numbers, and its unit.
 
-    Checks shape, dtype, NaT/NaN; the order is checked by :func:`step_factors`.
+    Checks shape, dtype, NaN and (``check_nat``) NaT; the order is checked by
+    :func:`step_factors`, which finds NaT as well: callers that run it on the same times
+    pass ``check_nat=False`` and save a pass over them.
     """
     if getattr(times, "tz", None) is not None:  # tz-aware pandas DatetimeIndex
         times = times.tz_convert("UTC").tz_localize(None)
@@ -145,10 +147,10 @@ def as_times(times: Any, n_t: int) -> tuple[np.ndarray, str]:
         if unit in ("Y", "M", "generic") or count != 1:
             raise ValueError(f"times has unsupported datetime unit {arr.dtype}")
         ticks = arr.view(np.int64)
-        # NaT is the smallest int64: a min reduction finds it (2e6 times: 0.6-1.0 ms,
-        # ``np.isnat(arr).any()`` 2.0-2.2 ms, a seventh of the whole times= mean)
-        if ticks.size and ticks.min() == np.iinfo(np.int64).min:
-            raise ValueError("times must not contain NaT")
+        # NaT is the smallest int64: a min reduction finds it (2e6 times: 0.6-1.5 ms,
+        # ``np.isnat(arr).any()`` 2.0-2.2 ms)
+        if check_nat and ticks.size and ticks.min() == np.iinfo(np.int64).min:
+            raise _nat_error()
         return ticks, unit
     if arr.dtype.kind in "iuf":
         values = arr.astype(np.float64)
@@ -156,6 +158,10 @@ def as_times(times: Any, n_t: int) -> tuple[np.ndarray, str]:
             raise ValueError("times must be finite (no NaN or inf)")
         return values, "numeric"
     raise TypeError(f"times must be datetime64 or numeric, got dtype {arr.dtype}")
+
+
+def _nat_error() -> ValueError:
+    return ValueError("times must not contain NaT")
 
 
 def last_value(values: np.ndarray) -> float:
@@ -166,16 +172,20 @@ def last_value(values: np.ndarray) -> float:
 def step_factors(values: np.ndarray, halflife: float, last_time: float | None) -> np.ndarray:
     """Per-step decay ``0.5 ** (dt / halflife)``; step 0 uses the state's last time.
 
-    Raises ``ValueError`` unless ``times`` (and the state's last time) are non-decreasing.
+    Raises ``ValueError`` for NaT (int64 ticks) and unless ``times`` (and the state's
+    last time) are non-decreasing.
     """
     from ._kernels.ewm import decay_factors
 
     factor = np.empty(values.shape[0], dtype=np.float64)
+    # the first step's factor comes from the kernel too: chunked calls round as one call
+    first = np.nan if last_time is None else float(last_time)
+    bad, nat = decay_factors(values, float(halflife), first, values.dtype == np.int64, factor)
+    if nat:
+        raise _nat_error()
     if values.shape[0] and last_time is not None:
         if float(np.float64(values[0])) < last_time:
             raise ValueError("times must continue after the state's last time (non-decreasing)")
-    # the first step's factor comes from the kernel too: chunked calls round as one call
-    first = np.nan if last_time is None else float(last_time)
-    if decay_factors(values, float(halflife), first, factor):
+    if bad:
         raise ValueError("times must be non-decreasing")
     return factor

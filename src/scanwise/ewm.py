@@ -103,7 +103,10 @@ def _ewm(kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
     return_state = v.flag(kw["return_state"], "return_state")
     minp = _min_periods(kw["min_periods"])
     times = kw["times"]
-    values, unit = (None, None) if times is None else _ewm_params.as_times(times, n_t)
+    values, unit = (
+        (None, None) if times is None
+        else _ewm_params.as_times(times, n_t, check_nat=False)  # step_factors finds NaT
+    )
     dec = _ewm_params.decay(kw["alpha"], kw["com"], kw["span"], kw["halflife"], unit)
     rst = None if kw["reset"] is None else v.flags(kw["reset"], shape, "reset")
 
