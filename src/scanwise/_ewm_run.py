@@ -106,6 +106,10 @@ def _scan(
         one = not _layout.time_major(out3)
     if one:
         block = 1
+    elif factor.strides[0] == 0 and factor.shape[0] > 1:
+        # the vectorised lane loops are typed 'C' (LLVM vectorises them): a constant
+        # factor as a contiguous array, a small one next to [T, lanes] of data
+        factor = _readonly(np.full(factor.shape[0], factor[0]))
     if kind == "mean" and _chunk_parallel(out3, options):
         _mean_chunked(x3, factor, reset3, packed, out3, options)
     elif kind == "mean":

@@ -119,8 +119,10 @@ def _ewm(kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
         st = check(kw["state"], state_kind, reduced, config)
         data, last = st.data, st.last_time
     if values is None:
-        # an array even when constant: one compiled signature instead of two
-        factor = np.full(n_t, 1.0 - dec.alpha)
+        # an array even when constant (one compiled signature instead of two), as a
+        # stride-0 view: the scalar kernels read one cached value instead of an array as
+        # long as the series; ``_ewm_run`` materialises it for the vectorised lane loops
+        factor = np.broadcast_to(np.float64(1.0 - dec.alpha), (n_t,))
         new_last = None
     else:
         assert dec.halflife is not None
