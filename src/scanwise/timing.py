@@ -9,21 +9,14 @@ from typing import Any
 
 def best_time(fn: Callable[[], Any], repeat: int = 3, warmup: int = 1) -> float:
     """Best wall time of ``repeat`` calls after ``warmup`` untimed calls (compilation)."""
-    for _ in range(warmup):
-        fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+    return best_times([fn], [repeat], rounds=1, warmup=warmup)[0]
 
 
 def best_times(
-    fns: Sequence[Callable[[], Any]], repeat: Sequence[int], rounds: int = 3
+    fns: Sequence[Callable[[], Any]], repeat: Sequence[int], rounds: int = 3, warmup: int = 1
 ) -> list[float]:
     """Best wall time of each of ``fns``, measured in ``rounds`` interleaved rounds of
-    ``repeat[k]`` calls each (after one untimed call of each).
+    ``repeat[k]`` calls each (after ``warmup`` untimed calls of each).
 
     On a shared machine the load comes in bursts of seconds: timing one function's calls
     back to back and then the next one's can put a burst on one side only.  Interleaving
@@ -31,7 +24,8 @@ def best_times(
     with like.
     """
     for fn in fns:
-        fn()
+        for _ in range(warmup):
+            fn()
     best = [float("inf")] * len(fns)
     for _ in range(rounds):
         for k, fn in enumerate(fns):
