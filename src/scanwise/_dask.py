@@ -56,6 +56,12 @@ def is_dask(obj: Any) -> bool:
     return da is not None and isinstance(obj, da.Array)
 
 
+def any_dask(*objs: Any) -> bool:
+    """Is any of ``objs`` a Dask array?  (Without dask imported: no, at once.)"""
+    da = sys.modules.get("dask.array")
+    return da is not None and any(isinstance(obj, da.Array) for obj in objs)
+
+
 def _da() -> Any:
     import dask.array as da
 

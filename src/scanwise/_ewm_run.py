@@ -17,8 +17,8 @@ _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 def _readonly(arr: np.ndarray | None) -> np.ndarray | None:
     """A read-only view: one compiled signature serves writeable and read-only inputs."""
-    if arr is None:
-        return None
+    if arr is None or not arr.flags.writeable:
+        return arr
     view = arr.view()
     view.flags.writeable = False
     return view
@@ -60,9 +60,11 @@ def run(
         target = out
     else:
         target = np.empty_like(x, dtype=result)
-    x = _unalias(_kernel_input(x), target, axis, elementwise=True)
-    y = _unalias(_kernel_input(y), target, axis, elementwise=True)
-    reset = _readonly(_unalias(reset, target, axis, elementwise=False))
+    if target is out:  # (a new target shares memory with nothing)
+        x = _unalias(x, target, axis, elementwise=True)
+        y = _unalias(y, target, axis, elementwise=True)
+        reset = _unalias(reset, target, axis, elementwise=False)
+    x, y, reset = _kernel_input(x), _kernel_input(y), _readonly(reset)
 
     counted = count or options["minp"] > 1
     if not target.size:  # nothing to scan: the state stays as it is
@@ -98,8 +100,7 @@ def _scan(
     counted: bool,
 ) -> None:
     """One set of canonical views; ``packed`` ``(F, outer, inner)`` is updated in place."""
-    from ._kernels import ewm as kernels
-
+    kernels = _kernels()
     block = _layout.lane_block(out3, threads())
     one = _layout.one_lane_tasks(out3)
     if kind == "mean":  # its m == 1 path; its vectorised lane loop is cheap for 2 lanes
@@ -137,6 +138,20 @@ def _scan(
         kernels.CORR_KERNELS[one][fast](
             x3, y3, factor, reset3, packed, out3, block, *options.values(), stream
         )
+
+def _kernels() -> Any:
+    """:mod:`scanwise._kernels.ewm`, imported on first use (numba stays out of ``import
+    scanwise``); a module global after that, not an import statement per call."""
+    global _KERNELS
+    if _KERNELS is None:
+        from ._kernels import ewm
+
+        _KERNELS = ewm
+    return _KERNELS
+
+
+_KERNELS: Any = None
+
 
 def _chunk_parallel(out3: np.ndarray, options: dict[str, Any]) -> bool:
     """A few long series of an ``adjust=True`` mean: the num/den chunk-parallel kernel."""

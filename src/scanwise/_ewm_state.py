@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,8 @@ _FRESH = {
     "cov": (np.nan, np.nan, 0.0, 1.0, 1.0, 1.0, 0.0),
     "corr": (np.nan, np.nan, 0.0, 0.0, 0.0, 1.0, 0.0),
 }
+
+_FRESH_COLUMNS = {kind: np.array(vals)[:, None] for kind, vals in _FRESH.items()}
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,10 +72,9 @@ class EWMState:
 
 def fresh(kind: str, shape: tuple[int, ...]) -> np.ndarray:
     """State data of series that have seen nothing yet."""
-    vals = _FRESH[kind]
-    data = np.empty((len(vals), *shape))
-    for k, value in enumerate(vals):
-        data[k, ...] = value
+    vals = _FRESH_COLUMNS[kind]
+    data = np.empty((vals.shape[0], *shape))
+    data.reshape(vals.shape[0], math.prod(shape))[...] = vals  # one broadcast, not F
     return data
 
 

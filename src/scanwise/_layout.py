@@ -19,6 +19,7 @@ Kernel choice (by shape and strides only, never by the thread count):
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
@@ -68,13 +69,21 @@ def plan(shape: Sequence[int], axis: int, arrays: Sequence[np.ndarray | None]) -
     """The :class:`Plan` for operands of ``shape`` (merges valid for every operand)."""
     present = [a for a in arrays if a is not None]
     if all(a.flags.c_contiguous for a in present):
-        # the usual case, without the stride sort: axes before ``axis`` merge into
-        # ``outer``, those after it into ``inner`` (a valid plan for every operand)
-        before = [d for d in range(axis) if shape[d] != 1]
-        after = [d for d in range(axis + 1, len(shape)) if shape[d] != 1]
-        groups = [g for g in (before, after) if g]  # as _groups: a lone group is inner
-    else:
-        groups = _groups(shape, axis, present)
+        return _contiguous_plan(tuple(shape), axis)
+    return _plan(shape, axis, _groups(shape, axis, present))
+
+
+@functools.lru_cache(maxsize=256)
+def _contiguous_plan(shape: tuple[int, ...], axis: int) -> Plan:
+    """The usual case, without the stride sort (and cached: a small call's plan cost as
+    much as its kernel): axes before ``axis`` merge into ``outer``, those after it into
+    ``inner``, a valid plan for every C-contiguous operand."""
+    before = [d for d in range(axis) if shape[d] != 1]
+    after = [d for d in range(axis + 1, len(shape)) if shape[d] != 1]
+    return _plan(shape, axis, [g for g in (before, after) if g])  # a lone group is inner
+
+
+def _plan(shape: Sequence[int], axis: int, groups: list[list[int]]) -> Plan:
     while len(groups) < 2:
         groups.insert(0, [])
     lead, (outer, inner) = groups[:-2], groups[-2:]
@@ -142,12 +151,20 @@ def canonical(
         yield [None if v is None else v[idx] for v in views]
 
 
-def _state_perm(p: Plan) -> list[int]:
+@functools.lru_cache(maxsize=256)
+def _state_perm(p: Plan) -> tuple[int, ...]:
     """Axes of a state ``(F, *shape without axis)`` in the order ``(lead, F, outer, inner)``
     (size-1 axes with the lead)."""
     reduced = [1 + (d if d < p.axis else d - 1) for d in p.order if d != p.axis]
     split = len(reduced) - len(p.outer) - len(p.inner)
-    return reduced[:split] + [0] + reduced[split:]
+    return (*reduced[:split], 0, *reduced[split:])
+
+
+@functools.lru_cache(maxsize=256)
+def _state_unperm(p: Plan) -> tuple[int, ...]:
+    """The inverse permutation of :func:`_state_perm`."""
+    perm = _state_perm(p)
+    return tuple(sorted(range(len(perm)), key=perm.__getitem__))
 
 
 def pack_lanes(state: np.ndarray, p: Plan) -> np.ndarray:
@@ -161,9 +178,8 @@ def pack_lanes(state: np.ndarray, p: Plan) -> np.ndarray:
 
 def unpack_lanes(packed: np.ndarray, p: Plan, like: np.ndarray) -> np.ndarray:
     """Inverse of :func:`pack_lanes`: a new C-contiguous array shaped as ``like``."""
-    perm = _state_perm(p)
-    spread = packed.reshape(tuple(like.shape[k] for k in perm))
-    return np.ascontiguousarray(spread.transpose(sorted(range(len(perm)), key=perm.__getitem__)))
+    spread = packed.reshape(tuple(like.shape[k] for k in _state_perm(p)))
+    return np.ascontiguousarray(spread.transpose(_state_unperm(p)))
 
 
 def time_major(out3: np.ndarray) -> bool:

@@ -56,6 +56,7 @@ Variance
 
 from __future__ import annotations
 
+import functools
 import numbers
 from typing import Any
 
@@ -85,9 +86,16 @@ def _min_periods(value: Any) -> int:
     return int(value)
 
 
+@functools.lru_cache(maxsize=64)
+def _constant(value: float, n: int) -> np.ndarray:
+    """``value`` repeated ``n`` times as a read-only stride-0 view (shared: nothing
+    writes it; cached, as building it cost a small call 4 us)."""
+    return np.broadcast_to(np.float64(value), (n,))
+
+
 def _ewm(kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
     """Validate everything, then run; ``kind`` is mean, var, std, cov or corr."""
-    if any(_dask.is_dask(a) for a in (x, y, kw["reset"])):
+    if _dask.any_dask(x, y, kw["reset"]):
         return _dask.ewm(_PUBLIC[kind], kind, x, y, kw)
     xa = _real_input(x, "x")
     ya = None
@@ -122,14 +130,14 @@ def _ewm(kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
         # an array even when constant (one compiled signature instead of two), as a
         # stride-0 view: the scalar kernels read one cached value instead of an array as
         # long as the series; ``_ewm_run`` materialises it for the vectorised lane loops
-        factor = np.broadcast_to(np.float64(1.0 - dec.alpha), (n_t,))
+        factor = _constant(1.0 - dec.alpha, n_t)
         new_last = None
     else:
         assert dec.halflife is not None
         factor = _ewm_params.step_factors(values, dec.halflife, last)
         new_last = _ewm_params.last_value(values) if n_t else last
 
-    both32 = all(a is None or a.dtype in (np.float16, np.float32) for a in (xa, ya))
+    both32 = all(a is None or a.dtype.char in "ef" for a in (xa, ya))  # float16/32
     result = np.dtype(np.float32 if both32 else np.float64)
     out = kw["out"]
     if out is not None:

@@ -120,7 +120,7 @@ def gae(
         adv, _ = scanwise.gae(r_t, values[:-1], values[1:], terminated=discount_t == 0,
                               discount=gamma, lam=lambda_)
     """
-    if any(_dask.is_dask(a) for a in (rewards, values, next_values, terminated, done)):
+    if _dask.any_dask(rewards, values, next_values, terminated, done):
         if out is not None:
             raise TypeError("out= takes NumPy arrays; it is not supported with dask inputs")
         return _dask.gae(rewards, values, next_values, terminated, done, discount, lam, axis)
@@ -206,7 +206,7 @@ def discounted_returns(
         ...                             bootstrap=8.0)
         array([1.5, 1. , 3.5, 5. ])
     """
-    if any(_dask.is_dask(a) for a in (rewards, done, bootstrap)):
+    if _dask.any_dask(rewards, done, bootstrap):
         return _dask.discounted_returns(rewards, done, discount, bootstrap, axis)
     template = _torch.first_tensor(rewards)
     r, _, ax, reduced, result = _inputs(rewards, {}, axis)

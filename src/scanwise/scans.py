@@ -56,7 +56,7 @@ def _prepare(
 
 
 def _any_dask(*values: Any) -> bool:
-    return any(_dask.is_dask(value) for value in values)
+    return _dask.any_dask(*values)
 
 
 def _dask_array(x: Any) -> Any:

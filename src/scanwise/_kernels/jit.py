@@ -56,12 +56,23 @@ def _scalar_type(kind: type) -> types.Type:
     return numba.typeof(kind(0))
 
 
+_PLAIN = frozenset((type(None), bool, int, float))
+
+
 def _key(arg: Any) -> Any:
-    """What decides ``arg``'s numba type here (with the layout rule of :func:`_layout`)."""
+    """What decides ``arg``'s numba type here (with the layout rule of :func:`_layout`).
+
+    Exact types first: a kernel call keys a dozen arguments, and small calls feel it."""
+    kind = type(arg)
+    if kind is np.ndarray:
+        flags = arg.flags
+        return (arg.dtype, arg.ndim, flags.writeable, flags.c_contiguous)
+    if kind in _PLAIN:
+        return kind
     if isinstance(arg, np.ndarray):
         return (arg.dtype, arg.ndim, arg.flags.writeable, arg.flags.c_contiguous)
-    if arg is None or isinstance(arg, (bool, int, float, np.generic)):
-        return type(arg)
+    if isinstance(arg, np.generic):
+        return kind
     return numba.typeof(arg)
 
 
@@ -137,10 +148,15 @@ _COMPILE_LOCK = threading.RLock()
 _CALL_LOCK = threading.Lock()
 
 
+_LAYER: list[str] = []  # numba's threading layer, once chosen (it never changes after)
+
+
 def _serialise_calls() -> bool:
     """numba's fallback 'workqueue' threading layer aborts the process when two threads
     launch parallel kernels at once; with 'omp' or 'tbb' concurrent calls are fine."""
-    try:
-        return numba.threading_layer() == "workqueue"
-    except ValueError:  # no parallel kernel has run yet: the layer is not chosen
-        return True
+    if not _LAYER:
+        try:
+            _LAYER.append(numba.threading_layer())
+        except ValueError:  # no parallel kernel has run yet: the layer is not chosen
+            return True
+    return _LAYER[0] == "workqueue"
