@@ -259,14 +259,28 @@ def main() -> None:
         sw_fn = getattr(scanwise, f"ewm_{stat}")
         t_sw = per_call(lambda f=sw_fn: f(small, alpha=0.05))
         label = f"ewm_{stat} n=1000 (per call)"
+        # (peer, its time, scanwise's time on the same input: a pandas Series for pandas)
+        peers = []
         if pd is not None:
             ss = pd.Series(small)
-            t = per_call(lambda s=ss, k=stat: getattr(s.ewm(alpha=0.05), k)())
-            print(f"{label:<40} {f'pandas Series.ewm().{stat}()':<30} {t * 1e6:7.1f}us  "
-                  f"scanwise {t_sw * 1e6:7.1f}us  speed-up {t / t_sw:6.1f}x", flush=True)
-        else:
+            peers.append((f"pandas Series.ewm().{stat}()",
+                          per_call(lambda s=ss, k=stat: getattr(s.ewm(alpha=0.05), k)()),
+                          per_call(lambda f=sw_fn, s=ss: f(s, alpha=0.05))))
+        if pl is not None:
+            ps = pl.Series(small).fill_nan(None)
+            peers.append((f"polars Series.ewm_{stat}()",
+                          per_call(lambda s=ps, k=stat: getattr(s, f"ewm_{k}")(alpha=0.05)),
+                          t_sw))
+        if numbagg is not None:
+            nb_fn = getattr(numbagg, f"move_exp_nan{stat}")
+            peers.append((f"numbagg move_exp_nan{stat}",
+                          per_call(lambda f=nb_fn: f(small, alpha=0.05)), t_sw))
+        if not peers:
             print(f"{label:<40} scanwise {t_sw * 1e6:8.1f} us", flush=True)
-
+        for name, t, t_own in peers:
+            on = " (on the Series)" if name.startswith("pandas") else ""
+            print(f"{label:<40} {name:<30} {t * 1e6:7.1f}us  "
+                  f"scanwise {t_own * 1e6:7.1f}us  speed-up {t / t_own:6.1f}x{on}", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -58,7 +58,7 @@ def decay(
     Plain Python numbers and strings are remembered (up to 256 keys; a small call spent
     3 us here)."""
     key = (alpha, com, span, halflife, times_unit)
-    if all(type(v) in _CACHEABLE for v in key):
+    if _CACHEABLE.issuperset(map(type, key)):
         hit = _DECAYS.get(key)
         if hit is None:
             hit = _decay(*key)
