@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import scanwise
+from scanwise import reference
 
 X = np.arange(6.0)
 TIMES = np.datetime64("2024-01-01") + np.arange(6).astype("m8[h]")
@@ -54,6 +55,21 @@ TIMES = np.datetime64("2024-01-01") + np.arange(6).astype("m8[h]")
 def test_bad_arguments(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         scanwise.ewm_mean(X, **kwargs)
+
+
+def test_decay_parameters_are_checked_on_every_call():
+    """Checked decays are remembered by value (small calls): a bad one still raises
+    each time, and a good one given as int or float, by any parameter, gives pandas'
+    alpha (com 1 == alpha 0.5 == span 3)."""
+    for _ in range(3):
+        with pytest.raises(ValueError, match="alpha must satisfy"):
+            scanwise.ewm_mean(X, alpha=1.5)
+        with pytest.raises(ValueError, match="span must satisfy"):
+            scanwise.ewm_mean(X, span=0)
+    want = reference.ewm(X, stat="mean", alpha=0.5)
+    for kw in ({"alpha": 0.5}, {"com": 1}, {"com": 1.0}, {"span": 3}, {"span": 3.0}):
+        np.testing.assert_allclose(scanwise.ewm_mean(X, **kw), want, rtol=1e-15)
+    assert not np.allclose(scanwise.ewm_mean(X, com=2), want)  # a different decay
 
 
 def test_bad_inputs():
