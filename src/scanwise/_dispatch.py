@@ -169,16 +169,17 @@ def _call(kind: str, views: list[Any], a: Any, reverse: bool) -> None:
 def _kernels() -> tuple[Any, ...]:
     """The scan kernels, imported on first use (numba stays out of ``import scanwise``)
     and kept: an import statement per call cost a small call microseconds."""
-    if not _KERNELS:
+    global _KERNELS
+    if _KERNELS is None:  # (threads racing here assign the same objects)
         from ._kernels.linear import linear_scan, linear_scan_rows
         from ._kernels.linear_chunked import CHUNKED_KERNELS
         from ._kernels.logspace import logaddexp_scan
 
-        _KERNELS.extend((linear_scan, linear_scan_rows, CHUNKED_KERNELS, logaddexp_scan))
-    return tuple(_KERNELS)
+        _KERNELS = (linear_scan, linear_scan_rows, CHUNKED_KERNELS, logaddexp_scan)
+    return _KERNELS
 
 
-_KERNELS: list[Any] = []
+_KERNELS: tuple[Any, ...] | None = None
 
 
 def threads() -> int:

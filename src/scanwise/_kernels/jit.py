@@ -148,15 +148,16 @@ _COMPILE_LOCK = threading.RLock()
 _CALL_LOCK = threading.Lock()
 
 
-_LAYER: list[str] = []  # numba's threading layer, once chosen (it never changes after)
+_LAYER: str | None = None  # numba's threading layer, once chosen (it never changes after)
 
 
 def _serialise_calls() -> bool:
     """numba's fallback 'workqueue' threading layer aborts the process when two threads
     launch parallel kernels at once; with 'omp' or 'tbb' concurrent calls are fine."""
-    if not _LAYER:
+    global _LAYER
+    if _LAYER is None:
         try:
-            _LAYER.append(numba.threading_layer())
+            _LAYER = numba.threading_layer()
         except ValueError:  # no parallel kernel has run yet: the layer is not chosen
             return True
-    return _LAYER[0] == "workqueue"
+    return _LAYER == "workqueue"
