@@ -13,6 +13,7 @@ from . import _layout
 from ._dispatch import _unalias, threads
 
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_F64 = _KERNEL_DTYPES[1]  # (native float64 arrays carry this very object: a fast test)
 
 
 def _readonly(arr: np.ndarray | None) -> np.ndarray | None:
@@ -26,7 +27,7 @@ def _readonly(arr: np.ndarray | None) -> np.ndarray | None:
 
 def _kernel_input(arr: np.ndarray | None) -> np.ndarray | None:
     """float32/float64 as they are, anything else as float64; read-only."""
-    if arr is not None and arr.dtype not in _KERNEL_DTYPES:
+    if arr is not None and arr.dtype is not _F64 and arr.dtype not in _KERNEL_DTYPES:
         arr = arr.astype(np.float64)
     return _readonly(arr)
 
@@ -44,15 +45,15 @@ def run(
     result: np.dtype,
     options: dict[str, Any],
     count: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Scan ``x`` (and ``y``) along ``axis``; returns ``(result array, new state data)``.
 
     ``kind`` is ``"mean"``, ``"cov"`` (``y`` None: variance) or ``"corr"``.  ``state`` is
     ``(F, *shape without axis)`` float64 and is not modified.  ``options`` are the
     kernel's scalar arguments (alpha, adjust, ignore_na, irregular, minp[, bias, root]).
     ``count=False`` lets the kernels skip the observation count (only
-    when ``minp <= 1`` and the caller discards the returned state, whose ``nobs`` is then
-    stale).
+    when ``minp <= 1``) and says the caller discards the new state: it is not unpacked
+    (``None``).
     """
     shape = x.shape
     factor = _readonly(factor)
@@ -78,7 +79,7 @@ def run(
     for idx in np.ndindex(*p.lead_shape) if p.lead_shape else ():
         out3, x3, y3, reset3 = (None if v is None else v[idx] for v in (out_v, x_v, y_v, reset_v))
         _scan(kind, x3, y3, reset3, packed[idx], out3, factor, options, counted)
-    return _finish(target, out), _layout.unpack_lanes(packed, p, state)
+    return _finish(target, out), _layout.unpack_lanes(packed, p, state) if count else None
 
 
 def _finish(target: np.ndarray, out: np.ndarray | None) -> np.ndarray:
@@ -101,13 +102,12 @@ def _scan(
 ) -> None:
     """One set of canonical views; ``packed`` ``(F, outer, inner)`` is updated in place."""
     kernels = _kernels()
-    block = _layout.lane_block(out3, threads())
-    one = _layout.one_lane_tasks(out3)
     if kind == "mean":  # its m == 1 path; its vectorised lane loop is cheap for 2 lanes
         one = not _layout.time_major(out3)
-    if one:
-        block = 1
-    elif factor.strides[0] == 0 and factor.shape[0] > 1:
+    else:
+        one = _layout.one_lane_tasks(out3)
+    block = 1 if one else _layout.lane_block(out3, threads())
+    if not one and factor.strides[0] == 0 and factor.shape[0] > 1:
         # the vectorised lane loops are typed 'C' (LLVM vectorises them): a constant
         # factor as a contiguous array, a small one next to [T, lanes] of data
         factor = _readonly(np.full(factor.shape[0], factor[0]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -71,10 +72,23 @@ class EWMState:
 
 
 def fresh(kind: str, shape: tuple[int, ...]) -> np.ndarray:
-    """State data of series that have seen nothing yet."""
+    """State data of series that have seen nothing yet (a new array)."""
+    if math.prod(shape) <= 64:  # a copy of a cached template: small calls
+        return _small_fresh(kind, tuple(shape)).copy()
+    return _fresh(kind, shape)
+
+
+def _fresh(kind: str, shape: tuple[int, ...]) -> np.ndarray:
     vals = _FRESH_COLUMNS[kind]
     data = np.empty((vals.shape[0], *shape))
     data.reshape(vals.shape[0], math.prod(shape))[...] = vals  # one broadcast, not F
+    return data
+
+
+@functools.lru_cache(maxsize=64)
+def _small_fresh(kind: str, shape: tuple[int, ...]) -> np.ndarray:
+    data = _fresh(kind, shape)
+    data.flags.writeable = False
     return data
 
 

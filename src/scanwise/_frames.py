@@ -105,6 +105,9 @@ def accepts_frames(template: int = 0) -> Callable[[Callable[..., Any]], Callable
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("dim") is None and all(type(a) is np.ndarray for a in args):
+                kwargs.pop("dim", None)  # NumPy arrays: nothing to adapt (the usual case)
+                return fn(*args, **kwargs)
             if any(_is_xarray(a) for a in args):
                 return _xarray_call(fn, template, args, kwargs)
             if kwargs.get("dim") is not None:

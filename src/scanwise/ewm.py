@@ -79,6 +79,8 @@ def _real_input(x: Any, name: str) -> np.ndarray:
 
 
 def _min_periods(value: Any) -> int:
+    if type(value) is int and value >= 0:  # the usual case, without the ABC check
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"min_periods must be a non-negative integer, got {value!r}")
     if value < 0:
@@ -137,7 +139,7 @@ def _ewm(kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
         factor = _ewm_params.step_factors(values, dec.halflife, last)
         new_last = _ewm_params.last_value(values) if n_t else last
 
-    both32 = all(a is None or a.dtype.char in "ef" for a in (xa, ya))  # float16/32
+    both32 = xa.dtype.char in "ef" and (ya is None or ya.dtype.char in "ef")  # float16/32
     result = np.dtype(np.float32 if both32 else np.float64)
     out = kw["out"]
     if out is not None:
