@@ -141,6 +141,7 @@ def _scan(
             x3, y3, factor, reset3, packed, out3, block, *options.values(), stream
         )
 
+
 def _kernels() -> Any:
     """:mod:`scanwise._kernels.ewm`, imported on first use (numba stays out of ``import
     scanwise``); a module global after that, not an import statement per call."""

@@ -15,6 +15,10 @@ Kernel choice (by shape and strides only, never by the thread count):
   independent dependency chains are in flight;
 * at most ``CHUNKED_MAX_SERIES`` series of length >= ``CHUNKED_MIN_T`` (linear op only):
   reduce-then-scan over fixed chunks of ``CHUNK`` steps, parallel over chunks.
+
+The thread count only sizes the work: lanes per block (:func:`lane_block`) and how many
+one-lane tasks a kernel scans together (:func:`lane_group`); every lane takes the same
+steps whatever they are, so results never depend on it (tested).
 """
 
 from __future__ import annotations

@@ -99,7 +99,8 @@ class kernel:
         self.layout = layout
         # let LLVM fuse a * b + c into one FMA (one rounding instead of two): for kernels
         # whose polynomials are latency-bound (``exp2`` of the ``times=`` decay), where
-        # bits against NumPy are not the contract (tested to 1 ulp instead)
+        # bits against NumPy are not the contract (tested to 1 ulp instead).  numba's disk
+        # cache does not key on it: one setting per kernel function, fixed in the source
         self.contract = contract
         self.__doc__ = fn.__doc__
         self._dispatcher: Any = None
