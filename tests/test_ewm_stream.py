@@ -199,52 +199,6 @@ def test_one_lane_tasks_give_the_lane_loop_bits(rng, stat, adjust, general):
     np.testing.assert_array_equal(_call(stat, x3, y3, axis=0, reset=r3, **kw), wide[:, 2:5])
 
 
-@pytest.mark.parametrize("stat", ["var", "std", "cov"])
-@pytest.mark.parametrize("counted", [False, True])
-def test_lanes_scanned_four_at_a_time_give_the_same_bits(rng, monkeypatch, stat, counted):
-    """One-lane tasks of pandas' defaults scan four lanes together when there are enough
-    (``_layout.lane_group``); forced on and off here, the bits must not change: F-ordered
-    columns (lanes across the outer axis, 11 of them: two groups and three left over),
-    a C-ordered [5, T, 3] along axis 1 (lanes across outer and inner), with NaNs,
-    resets, ``return_state``/``min_periods`` (the counted copy) and a later chunk
-    continued from the state."""
-    from scanwise import _layout
-
-    kw = dict(alpha=0.1, min_periods=3 if counted else 0)
-    f_x = np.asfortranarray(with_nans(rng, 300, 11))
-    c_x = np.ascontiguousarray(np.moveaxis(with_nans(rng, 300, 15).reshape(300, 5, 3), 0, 1))
-    for x, axis in ((f_x, 0), (c_x, 1)):
-        y = np.flip(x, axis) * 0.5 + rng.standard_normal(x.shape)
-        y = np.asfortranarray(y) if x.flags.f_contiguous else np.ascontiguousarray(y)
-        reset = rng.random(x.shape) < 0.02
-        reset = np.asfortranarray(reset) if x.flags.f_contiguous else reset
-        cut = [slice(None)] * x.ndim
-        cut[axis] = slice(0, 120)
-        rest = [slice(None)] * x.ndim
-        rest[axis] = slice(120, None)
-        got = {}
-        for group in (1, 4):
-            monkeypatch.setattr(_layout, "lane_group", lambda out3, n, g=group: g)
-            full, st_full = _call(stat, x, y, axis=axis, reset=reset, return_state=True, **kw)
-            plain = _call(stat, x, y, axis=axis, reset=reset, **kw)
-            head, st_head = _call(stat, x[tuple(cut)], y[tuple(cut)], axis=axis,
-                                  reset=reset[tuple(cut)], return_state=True, **kw)
-            tail = _call(stat, x[tuple(rest)], y[tuple(rest)], axis=axis,
-                         reset=reset[tuple(rest)], state=st_head, **kw)
-            np.testing.assert_array_equal(np.concatenate([head, tail], axis=axis), full)
-            got[group] = (full, st_full.data, plain)
-        for a, b in zip(got[1], got[4], strict=True):
-            np.testing.assert_array_equal(a, b)
-        want = reference.ewm(np.moveaxis(x, axis, 0)[:, 0, ...].reshape(x.shape[axis], -1)[:, 0],
-                             None if stat != "cov" else
-                             np.moveaxis(y, axis, 0)[:, 0, ...].reshape(x.shape[axis], -1)[:, 0],
-                             stat=stat, alpha=0.1, min_periods=kw["min_periods"],
-                             reset=np.moveaxis(reset, axis, 0)[:, 0, ...].reshape(
-                                 x.shape[axis], -1)[:, 0])
-        first = np.moveaxis(got[4][0], axis, 0)[:, 0, ...].reshape(x.shape[axis], -1)[:, 0]
-        np.testing.assert_allclose(first, want, rtol=1e-10, equal_nan=True)
-
-
 def test_state_fields_and_empty_chunks(rng):
     x = rng.standard_normal((10, 3))
     res, st = scanwise.ewm_mean(x, axis=0, alpha=0.5, return_state=True)

@@ -127,8 +127,6 @@ def _scan(
             options["adjust"], options["ignore_na"], options["irregular"],
             options["bias"], options["root"], counted,
         )
-        if one and fast >= 1:  # pandas' defaults: one-lane tasks four lanes at a time
-            block = _layout.lane_group(out3, threads())
         kernels.COV_KERNELS[one][fast](
             x3, y3, factor, reset3, packed, out3, block, *options.values(), stream
         )

@@ -16,9 +16,8 @@ Kernel choice (by shape and strides only, never by the thread count):
 * at most ``CHUNKED_MAX_SERIES`` series of length >= ``CHUNKED_MIN_T`` (linear op only):
   reduce-then-scan over fixed chunks of ``CHUNK`` steps, parallel over chunks.
 
-The thread count only sizes the work: lanes per block (:func:`lane_block`) and how many
-one-lane tasks a kernel scans together (:func:`lane_group`); every lane takes the same
-steps whatever they are, so results never depend on it (tested).
+The thread count only sizes the work (lanes per block, :func:`lane_block`); every lane
+takes the same steps whatever the block, so results never depend on it (tested).
 """
 
 from __future__ import annotations
@@ -251,22 +250,6 @@ def one_lane_tasks(out3: np.ndarray) -> bool:
     """
     n_inner = out3.shape[2]
     return n_inner <= ONE_LANE_MAX or not time_major(out3)
-
-
-def lane_group(out3: np.ndarray, n_threads: int) -> int:
-    """How many one-lane tasks' lanes a kernel scans together (``LANE_GROUP`` or 1).
-
-    A lane alone is one dependency chain, latency-bound; four lanes interleaved in
-    one time loop keep that many chains in flight.  Grouped only when every thread still
-    gets a whole group (``outer * inner >= LANE_GROUP * n_threads``): fewer lanes run faster
-    one per task on separate threads.  Results never depend on it (each lane takes the
-    same steps either way).
-    """
-    n_outer, _, n_inner = out3.shape
-    return LANE_GROUP if n_outer * n_inner >= LANE_GROUP * n_threads else 1
-
-
-LANE_GROUP = 4  # (the kernels' grouped loops are written for four lanes; 1 turns it off)
 
 
 def use_chunked(out3: np.ndarray) -> bool:

@@ -495,84 +495,6 @@ def _cov_one_lane_default(
 
 
 @njit(inline="always")
-def _fresh_weights(mx, ow, sw2, kernel_form):  # pragma: no cover - numba
-    """A lane's weights in kernel form (a lane that has not started weighs 0) or back in
-    pandas' (1), as the lane loops convert their state rows."""
-    fresh = mx != mx
-    return (0.0 if fresh else ow, 0.0 if fresh else sw2) if kernel_form else (
-        1.0 if fresh else ow, 1.0 if fresh else sw2)
-
-
-@njit(inline="always")
-def _cov_four_lanes_default(
-    x, y, factor, reset, out, state, l0, n_inner, minp, root, count,
-):  # pragma: no cover - numba
-    """Lanes ``l0 .. l0 + 3`` (flat ``outer * inner`` indices) of one-lane tasks, scanned
-    together with their states in registers: four independent dependency chains in
-    flight where one lane's steps wait on each other (a step's mean divides on the
-    chain).  Each lane takes exactly the steps of :func:`_cov_one_lane_default`, so the
-    bits do not depend on the grouping (tested).  (Written out four times, not as a loop
-    over lanes: the states must stay scalars for LLVM to keep them in registers.)"""
-    oa, ia = divmod(l0, n_inner)
-    ob, ib = divmod(l0 + 1, n_inner)
-    oc, ic = divmod(l0 + 2, n_inner)
-    od, id_ = divmod(l0 + 3, n_inner)
-    a = _get_lane(state, oa, ia)
-    b = _get_lane(state, ob, ib)
-    c = _get_lane(state, oc, ic)
-    d = _get_lane(state, od, id_)
-    for t in range(x.shape[1]):
-        f = factor[t]
-        a = _lane_step(x, y, reset, out, oa, t, ia, a, f, minp, root, count)
-        b = _lane_step(x, y, reset, out, ob, t, ib, b, f, minp, root, count)
-        c = _lane_step(x, y, reset, out, oc, t, ic, c, f, minp, root, count)
-        d = _lane_step(x, y, reset, out, od, t, id_, d, f, minp, root, count)
-    _put_lane(state, oa, ia, a, y is None, count)
-    _put_lane(state, ob, ib, b, y is None, count)
-    _put_lane(state, oc, ic, c, y is None, count)
-    _put_lane(state, od, id_, d, y is None, count)
-
-
-@njit(inline="always")
-def _get_lane(state, o, i):  # pragma: no cover - numba
-    """One lane's default-loop state ``(mean_x, mean_y, cov, old_wt, sum_wt2, nobs)``
-    from ``state``, in kernel form (:func:`_fresh_weights`)."""
-    mx = state[0, o, i]
-    ow, sw2 = _fresh_weights(mx, state[5, o, i], state[4, o, i], True)
-    return mx, state[1, o, i], state[2, o, i], ow, sw2, state[6, o, i]
-
-
-@njit(inline="always")
-def _lane_step(x, y, reset, out, o, t, i, lane, f, minp, root, count):  # pragma: no cover
-    """Step ``t`` of one lane (state tuple ``lane``) of :func:`_cov_four_lanes_default`:
-    writes its output, returns its new state."""
-    mx, my, c, ow, sw2, n = lane
-    cx = x[o, t, i]
-    mx, my, c, ow, sw2, n, out[o, t, i] = _cov_default_step(
-        mx, my, c, ow, sw2, n, reset is not None and reset[o, t, i], cx,
-        cx if y is None else y[o, t, i], f, f * f, minp, y is None, root, count,
-    )
-    return mx, my, c, ow, sw2, n
-
-
-@njit(inline="always")
-def _put_lane(state, o, i, lane, var, count):  # pragma: no cover - numba
-    """One lane's default-loop state back into ``state`` (pandas' form; the count only
-    when kept), as :func:`_store_moments` for a row (``var``: one mean, stored twice)."""
-    mx, my, c, ow, sw2, n = lane
-    my = mx if var else my
-    ow, sw2 = _fresh_weights(mx, ow, sw2, False)
-    state[0, o, i] = mx
-    state[1, o, i] = my
-    state[2, o, i] = c
-    state[3, o, i] = ow  # sum_wt follows old_wt (adjust)
-    state[4, o, i] = sw2
-    state[5, o, i] = ow
-    if count:
-        state[6, o, i] = n
-
-
-@njit(inline="always")
 def _corr_one_lane(
     x, y, factor, reset, out, o, i, s_mx, s_my, s_c, s_vx, s_vy, s_ow, s_n, nw0, minp,
     adjust, ignore_na, irregular, count,
@@ -628,29 +550,9 @@ def _cov_kernel(fast: int, one: bool) -> kernel:
         loop; 8.4 ms in registers).  A separate kernel rather than a branch on the
         task's width: it compiles only for inputs that need it (both loops in one kernel
         doubled its compile time).  The steps and bits are those of the lane loops
-        (tested).  With ``one``, ``fast >= 1`` and ``block == 4``
-        (:func:`scanwise._layout.lane_group`), tasks are groups of four lanes (flat
-        ``outer * inner`` indices) scanned together, four dependency chains in flight
-        (:func:`_cov_four_lanes_default`; F-ordered [250000, 8] variance 8.5 -> 5.7 ms).
+        (tested).
         """
         n_outer, n_t, n_inner = out.shape
-        if one and fast >= 1 and block == 4:  # lanes scanned four at a time
-            n_lanes = n_outer * n_inner
-            for k in prange((n_lanes + 3) // 4):
-                if 4 * k + 4 <= n_lanes:
-                    _cov_four_lanes_default(x, y, factor, reset, out, state, 4 * k,
-                                            n_inner, minp, fast % 2 == 0, fast >= 3)
-                else:  # the last few, one at a time
-                    for lane in range(4 * k, n_lanes):
-                        o, i = divmod(lane, n_inner)
-                        s_mx, s_my, s_c, s_sw, s_sw2, s_ow, s_n = _load_moments(state, o, i, 1)
-                        s_ow[0], s_sw2[0] = _fresh_weights(s_mx[0], s_ow[0], s_sw2[0], True)
-                        _cov_one_lane_default(x, y, factor, reset, out, o, i, s_mx, s_my,
-                                              s_c, s_ow, s_sw2, s_n, minp, fast % 2 == 0,
-                                              fast >= 3)
-                        _put_lane(state, o, i, (s_mx[0], s_my[0], s_c[0], s_ow[0], s_sw2[0],
-                                                s_n[0]), y is None, fast >= 3)
-            return
         n_blocks = (n_inner + block - 1) // block
         nw0 = 1.0 if adjust else alpha
         for k in prange(n_outer * n_blocks):
