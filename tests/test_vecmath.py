@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from scanwise._kernels.vecmath import exp2_nonpos, exp_nonpos, log1p_unit
+from scanwise._kernels.vecmath import div_rn, exp2_nonpos, exp_nonpos, log1p_unit
 
 
 def _elementwise(fn, contract=False):
@@ -84,3 +84,61 @@ def test_fused_multiply_add_versions_within_one_ulp(rng, scale):
     special = np.array([0.0, -0.0, -np.inf, -746.0, -745.1, -744.0, -708.5, -709.9, -1e4])
     np.testing.assert_array_equal(FUSED["exp"](special), np.exp(special))
     np.testing.assert_array_equal(FUSED["exp2"](special * 1.5), np.exp2(special * 1.5))
+
+
+@njit(error_model="numpy")  # as the kernels: x / 0 is inf, not an exception
+def _div_rn_all(a, b):
+    out = np.empty_like(a)
+    for i in range(a.size):
+        out[i] = div_rn(a[i], b[i], 1.0 / b[i])
+    return out
+
+
+@njit(error_model="numpy")
+def _plain_product(a, b):
+    out = np.empty_like(a)
+    for i in range(a.size):
+        out[i] = a[i] * (1.0 / b[i])
+    return out
+
+
+def _division_cases(rng, n):
+    """Dividends and divisors as the EW kernels meet them (weights from 1 to 1e4, means
+    near and far from 0, tiny co-moments) and with random mantissas and exponents."""
+    mant = lambda k: 1.0 + rng.random(k)  # noqa: E731
+    cases = [
+        (rng.standard_normal(n) * 10.0 ** rng.integers(-8, 9, n), 1.0 + rng.random(n) * 30),
+        (1234567.891 * (1 + 1e-9 * rng.standard_normal(n)) * (1 + 20 * rng.random(n)),
+         1.0 + rng.random(n) * 20),
+        (mant(n) * 2.0 ** rng.integers(-900, 900, n), mant(n) * 2.0 ** rng.integers(-100, 100, n)),
+        (rng.standard_normal(n) * 1e-12, 1.0 + rng.random(n) * 1e4),
+        # divisors with all-ones and all-zeros mantissas, dividends next to them
+        (np.nextafter(np.arange(1.0, n + 1.0), np.inf), np.full(n, np.nextafter(2.0, 0.0))),
+        (np.arange(1.0, n + 1.0) * 3.0, np.full(n, 3.0)),
+    ]
+    return [(a.astype(np.float64), b.astype(np.float64)) for a, b in cases]
+
+
+def test_div_rn_is_the_division(rng):
+    for a, b in _division_cases(rng, 400_000):
+        want = a / b
+        got = _div_rn_all(a, b)
+        np.testing.assert_array_equal(got, want)
+        assert np.array_equal(got.view(np.int64) == want.view(np.int64), np.ones(a.size, bool))
+
+
+def test_div_rn_needs_its_corrections(rng):
+    # the product by the reciprocal alone is not the division: the test above can fail
+    a, b = _division_cases(rng, 400_000)[0]
+    assert np.count_nonzero(_plain_product(a, b) != a / b) > 1000
+
+
+def test_div_rn_zero_inf_and_nan():
+    special = np.array([0.0, -0.0, 1.0, -2.5, 3.0, np.inf, -np.inf, np.nan, 1e300, 1e-300])
+    a, b = (g.ravel() for g in np.meshgrid(special, special))
+    with np.errstate(all="ignore"):
+        want = a / b
+    got = _div_rn_all(a, b)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+

@@ -42,7 +42,7 @@ from numba import njit, prange
 
 from .jit import kernel
 from .stream import PREFETCH_LANES, PREFETCH_ROWS, drain, prefetch_row, stream_row
-from .vecmath import exp2_nonpos
+from .vecmath import div_rn, exp2_nonpos
 
 
 @njit(forceinline=True)
@@ -224,10 +224,11 @@ def _moments_step(mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_
     # the means divide exactly as pandas: ``mx - nmx`` cancels for series far from 0, and
     # an ulp of difference in ``nmx`` would show in the variance at 1e-9
     tot = ow + nw
-    nmx = mx if mx == cx else (ow * mx + nw * cx) / tot
-    nmy = my if my == cy else (ow * my + nw * cy) / tot
+    y = 1.0 / tot  # every quotient by ``tot`` to the bit from it (``div_rn``)
+    nmx = mx if mx == cx else div_rn(ow * mx + nw * cx, tot, y)
+    nmy = my if my == cy else div_rn(ow * my + nw * cy, tot, y)
     cm = ow * (c + (mx - nmx) * (my - nmy)) + nw * (cx - nmx) * (cy - nmy)
-    nc = cm * (1.0 / tot) if var else cm / tot
+    nc = cm * y if var else div_rn(cm, tot, y)
     first = obs & (not started)
     mx = nmx if upd else (cx if first else mx)
     my = nmy if upd else (cy if first else my)
@@ -346,17 +347,19 @@ def _cov_default_step(
     ow = ow * f
     sw2 = sw2 * ff
     tot = ow + 1.0
-    nmx = ex if ex == cx else (ow * ex + cx) / tot
-    nmy = nmx if var else (ey if ey == cy else (ow * ey + cy) / tot)
+    # one division: pandas' quotients by ``tot`` to the bit, from its reciprocal
+    # (:func:`~scanwise._kernels.vecmath.div_rn`)
+    y = 1.0 / tot
+    nmx = ex if ex == cx else div_rn(ow * ex + cx, tot, y)
+    nmy = nmx if var else (ey if ey == cy else div_rn(ow * ey + cy, tot, y))
     dxn = cx - nmx
     dyn = dxn if var else cy - nmy
     dxo = ex - nmx
     dyo = dxo if var else ey - nmy
     cm = ow * (c + dxo * dyo) + dxn * dyn
-    # the variance (all terms >= 0) multiplies by a reciprocal computed off the
-    # dependency chain through the data: within 2e-15 of pandas' division and 5-7%
-    # faster; a covariance, whose terms may cancel, divides as pandas
-    nc = cm * (1.0 / tot) if var else cm / tot
+    # the variance (all terms >= 0) multiplies by the reciprocal: within 2e-15 of
+    # pandas' division; a covariance, whose terms may cancel, divides as pandas
+    nc = cm * y if var else div_rn(cm, tot, y)
     mx = nmx if obs else mx
     my = nmy if obs else my
     c = nc if obs else c
@@ -625,12 +628,13 @@ def _corr_step(
         mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_na, False,
     )
     tot = ow + nw
+    y = 1.0 / tot  # (the same division as in _moments_step: LLVM computes it once)
     ex = omx - mx
     ey = omy - my
     dx = cx - mx
     dy = cy - my
-    vx = (ow * (vx + ex * ex) + nw * dx * dx) / tot if upd else vx
-    vy = (ow * (vy + ey * ey) + nw * dy * dy) / tot if upd else vy
+    vx = div_rn(ow * (vx + ex * ex) + nw * dx * dx, tot, y) if upd else vx
+    vy = div_rn(ow * (vy + ey * ey) + nw * dy * dy, tot, y) if upd else vy
     ow = (tot if adjust else 1.0) if upd else ow
     p = vx * vy
     q = np.sqrt(p) if p >= 0.0 else (p if p != p else 0.0)
