@@ -46,6 +46,19 @@ from .vecmath import div_rn, exp2_nonpos
 
 
 @njit(forceinline=True)
+def _quot(a, b, y, lanes):  # pragma: no cover - numba
+    """``a / b`` with ``y = 1 / b`` at hand: the same bits either way.  In a vectorised lane
+    loop (``lanes``, a constant at every call site) by Markstein's correction
+    (:func:`~scanwise._kernels.vecmath.div_rn`), so that a step costs one division
+    however many quotients share its divisor: the divider is what those loops wait on
+    (a ``vdivpd`` of 4 lanes per 8 cycles on Intel Golden Cove).  A one-lane loop
+    waits on the latency of its chain through the means instead, where a division
+    (13-15 cycles) is shorter than the product and four FMAs: it divides.
+    """
+    return div_rn(a, b, y) if lanes else a / b
+
+
+@njit(forceinline=True)
 def _mean_step(w, ow, n, r, cur, f, nw0, irregular, adjust, ignore_na):  # pragma: no cover
     """One step of one lane of the EW mean, branch-free; ``r``: reset at this step.
 
@@ -208,7 +221,9 @@ MEAN_KERNELS = tuple(_mean_kernel(fast) for fast in range(3))
 
 
 @njit(inline="always")
-def _moments_step(mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_na, var):
+def _moments_step(
+    mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_na, var, lanes
+):
     """One pairwise step of the means and a co-moment ``c``, branch-free.
 
     Returns ``(mx, my, c, ow, nw, upd, decayed)``: ``upd`` says the step was an update of
@@ -224,11 +239,11 @@ def _moments_step(mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_
     # the means divide exactly as pandas: ``mx - nmx`` cancels for series far from 0, and
     # an ulp of difference in ``nmx`` would show in the variance at 1e-9
     tot = ow + nw
-    y = 1.0 / tot  # every quotient by ``tot`` to the bit from it (``div_rn``)
-    nmx = mx if mx == cx else div_rn(ow * mx + nw * cx, tot, y)
-    nmy = my if my == cy else div_rn(ow * my + nw * cy, tot, y)
+    y = 1.0 / tot  # every quotient by ``tot`` to the bit from it (:func:`_quot`)
+    nmx = mx if mx == cx else _quot(ow * mx + nw * cx, tot, y, lanes)
+    nmy = my if my == cy else _quot(ow * my + nw * cy, tot, y, lanes)
     cm = ow * (c + (mx - nmx) * (my - nmy)) + nw * (cx - nmx) * (cy - nmy)
-    nc = cm * y if var else div_rn(cm, tot, y)
+    nc = cm * y if var else _quot(cm, tot, y, lanes)
     first = obs & (not started)
     mx = nmx if upd else (cx if first else mx)
     my = nmy if upd else (cy if first else my)
@@ -257,9 +272,10 @@ def _pair_observed(cx, cy, n):  # pragma: no cover - numba
 @njit(forceinline=True)
 def _cov_step(
     mx, my, c, sw, sw2, ow, n, r, cx, cy, f, ff, nw0, minp, adjust, ignore_na, irregular,
-    bias, root, count, var,
+    bias, root, count, var, lanes,
 ):  # pragma: no cover - numba
-    """One step of one lane of :func:`ewm_cov_scan` (``var``: ``cy`` is ``cx``, one mean).
+    """One step of one lane of :func:`ewm_cov_scan` (``var``: ``cy`` is ``cx``, one mean;
+    ``lanes``: called from a vectorised lane loop, see :func:`_quot`).
 
     Returns the new ``(mx, my, c, sw, sw2, ow, n)`` and the output value."""
     if var:
@@ -269,7 +285,7 @@ def _cov_step(
     mx, my, c, sw, sw2, ow, n = _restart(r, mx, my, c, sw, sw2, ow, n, 1.0)
     obs, n = _pair_observed(cx, cy, n)
     mx, my, c, ow, nw, upd, decayed = _moments_step(
-        mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_na, var,
+        mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_na, var, lanes,
     )
     if adjust:  # sum_wt follows old_wt exactly
         ow = ow + nw if upd else ow
@@ -312,7 +328,7 @@ def _cov_lanes(
             s_mx[j], s_mx[j] if yr is None else s_my[j], s_c[j], s_sw[j], s_sw2[j], s_ow[j],
             s_n[j] if count else 0.0, rr is not None and rr[j], cx,
             cx if yr is None else yr[j], f, ff, nw0, minp, adjust, ignore_na, irregular, bias,
-            root, count, yr is None,
+            root, count, yr is None, True,
         )
         s_mx[j] = mx
         if yr is not None:
@@ -328,7 +344,7 @@ def _cov_lanes(
 
 @njit(forceinline=True)
 def _cov_default_step(
-    mx, my, c, ow, sw2, n, r, cx, cy, f, ff, minp, var, root, count,
+    mx, my, c, ow, sw2, n, r, cx, cy, f, ff, minp, var, root, count, lanes,
 ):  # pragma: no cover - numba
     """One step of one lane of :func:`_cov_lanes_default` (``var``: ``cy`` is ``cx``;
     ``root``: the output is the standard deviation; ``count``: observations are counted
@@ -347,11 +363,10 @@ def _cov_default_step(
     ow = ow * f
     sw2 = sw2 * ff
     tot = ow + 1.0
-    # one division: pandas' quotients by ``tot`` to the bit, from its reciprocal
-    # (:func:`~scanwise._kernels.vecmath.div_rn`)
+    # pandas' quotients by ``tot`` to the bit, one division per step in lane loops
     y = 1.0 / tot
-    nmx = ex if ex == cx else div_rn(ow * ex + cx, tot, y)
-    nmy = nmx if var else (ey if ey == cy else div_rn(ow * ey + cy, tot, y))
+    nmx = ex if ex == cx else _quot(ow * ex + cx, tot, y, lanes)
+    nmy = nmx if var else (ey if ey == cy else _quot(ow * ey + cy, tot, y, lanes))
     dxn = cx - nmx
     dyn = dxn if var else cy - nmy
     dxo = ex - nmx
@@ -359,7 +374,7 @@ def _cov_default_step(
     cm = ow * (c + dxo * dyo) + dxn * dyn
     # the variance (all terms >= 0) multiplies by the reciprocal: within 2e-15 of
     # pandas' division; a covariance, whose terms may cancel, divides as pandas
-    nc = cm * y if var else div_rn(cm, tot, y)
+    nc = cm * y if var else _quot(cm, tot, y, lanes)
     mx = nmx if obs else mx
     my = nmy if obs else my
     c = nc if obs else c
@@ -394,7 +409,7 @@ def _cov_lanes_default(
         mx, my, c, ow, sw2, n, res = _cov_default_step(
             s_mx[j], s_mx[j] if yr is None else s_my[j], s_c[j], s_ow[j], s_sw2[j],
             s_n[j] if count else 0.0, rr is not None and rr[j], cx,
-            cx if yr is None else yr[j], f, ff, minp, yr is None, root, count,
+            cx if yr is None else yr[j], f, ff, minp, yr is None, root, count, True,
         )
         # ``+ 0.0``: not a select of the loaded value, which LLVM would turn into a
         # masked store (slow on AMD)
@@ -475,7 +490,7 @@ def _cov_one_lane(
         mx, my, c, sw, sw2, ow, n, out[o, t, i] = _cov_step(
             mx, my, c, sw, sw2, ow, n, reset is not None and reset[o, t, i], cx,
             cx if y is None else y[o, t, i], f, f * f, nw0, minp, adjust, ignore_na,
-            irregular, bias, root, True, y is None,
+            irregular, bias, root, True, y is None, False,
         )
     s_mx[0], s_my[0], s_c[0], s_sw[0] = mx, my, c, sw
     s_sw2[0], s_ow[0], s_n[0] = sw2, ow, n
@@ -492,7 +507,7 @@ def _cov_one_lane_default(
         cx = x[o, t, i]
         mx, my, c, ow, sw2, n, out[o, t, i] = _cov_default_step(
             mx, my, c, ow, sw2, n, reset is not None and reset[o, t, i], cx,
-            cx if y is None else y[o, t, i], f, f * f, minp, y is None, root, count,
+            cx if y is None else y[o, t, i], f, f * f, minp, y is None, root, count, False,
         )
     s_mx[0], s_my[0], s_c[0], s_ow[0], s_sw2[0], s_n[0] = mx, my, c, ow, sw2, n
 
@@ -508,7 +523,7 @@ def _corr_one_lane(
     for t in range(x.shape[1]):
         mx, my, c, vx, vy, ow, n, out[o, t, i] = _corr_step(
             mx, my, c, vx, vy, ow, n, reset is not None and reset[o, t, i], x[o, t, i],
-            y[o, t, i], factor[t], nw0, minp, adjust, ignore_na, irregular, count,
+            y[o, t, i], factor[t], nw0, minp, adjust, ignore_na, irregular, count, False,
         )
     s_mx[0], s_my[0], s_c[0], s_vx[0] = mx, my, c, vx
     s_vy[0], s_ow[0], s_n[0] = vy, ow, n
@@ -616,16 +631,17 @@ COV_KERNELS = tuple(tuple(_cov_kernel(fast, one) for fast in range(5)) for one i
 @njit(forceinline=True)
 def _corr_step(
     mx, my, c, vx, vy, ow, n, r, cx, cy, f, nw0, minp, adjust, ignore_na, irregular, count,
+    lanes,
 ):  # pragma: no cover - numba
     """One step of one lane of :func:`ewm_corr_scan`; returns the new ``(mx, my, c, vx,
-    vy, ow, n)`` and the output value."""
+    vy, ow, n)`` and the output value (``lanes``: see :func:`_quot`)."""
     n = n if count else 0.0
     mx, my, c, vx, vy, ow, n = _restart(r, mx, my, c, vx, vy, ow, n, 0.0)
     obs, n = _pair_observed(cx, cy, n)
     omx = mx
     omy = my
     mx, my, c, ow, nw, upd, _decayed = _moments_step(
-        mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_na, False,
+        mx, my, c, ow, cx, cy, obs, f, nw0, irregular, adjust, ignore_na, False, lanes,
     )
     tot = ow + nw
     y = 1.0 / tot  # (the same division as in _moments_step: LLVM computes it once)
@@ -633,8 +649,8 @@ def _corr_step(
     ey = omy - my
     dx = cx - mx
     dy = cy - my
-    vx = div_rn(ow * (vx + ex * ex) + nw * dx * dx, tot, y) if upd else vx
-    vy = div_rn(ow * (vy + ey * ey) + nw * dy * dy, tot, y) if upd else vy
+    vx = _quot(ow * (vx + ex * ex) + nw * dx * dx, tot, y, lanes) if upd else vx
+    vy = _quot(ow * (vy + ey * ey) + nw * dy * dy, tot, y, lanes) if upd else vy
     ow = (tot if adjust else 1.0) if upd else ow
     p = vx * vy
     q = np.sqrt(p) if p >= 0.0 else (p if p != p else 0.0)
@@ -656,7 +672,7 @@ def _corr_lanes(
         mx, my, c, vx, vy, ow, n, res = _corr_step(
             s_mx[j], s_my[j], s_c[j], s_vx[j], s_vy[j], s_ow[j], s_n[j] if count else 0.0,
             rr is not None and rr[j], xr[j], yr[j], f, nw0, minp, adjust, ignore_na,
-            irregular, count,
+            irregular, count, True,
         )
         # ``+ 0.0``: no select of a loaded value (a masked store, see _mean_lanes)
         s_mx[j] = mx + 0.0
