@@ -181,11 +181,16 @@ def test_constant_flag_copy_of_the_kernel_gives_the_same_bits(rng, monkeypatch, 
 @pytest.mark.parametrize("stat", ["mean", "var", "std", "cov", "corr"])
 @pytest.mark.parametrize("adjust", [True, False])
 @pytest.mark.parametrize("general", [False, True])
-def test_one_lane_tasks_give_the_lane_loop_bits(rng, stat, adjust, general):
+@pytest.mark.parametrize("offset", [0.0, 1234567.891])
+def test_one_lane_tasks_give_the_lane_loop_bits(rng, stat, adjust, general, offset):
     """Tasks of one lane (1-D series, F-ordered columns, a C-ordered [T, 3]) keep their
     state in registers; the lane loop of a C-ordered [T, 9] must give the same bits,
-    with NaNs, resets, the constant-flag copy and the general loop."""
+    with NaNs, resets, the constant-flag copy and the general loop.  The one-lane loops
+    divide by the total weight and the lane loops use ``div_rn``: a series far from 0
+    (``offset``, small moves) shows any quotient that is not the division's, amplified
+    by the cancellation in ``mean - new_mean``."""
     x = with_nans(rng, 300, 9)
+    x = x * (1e-3 if offset else 1.0) + offset
     y = x[::-1] * 0.5 + rng.standard_normal(x.shape)
     reset = rng.random(x.shape) < 0.02
     kw = dict(alpha=0.1, adjust=adjust, min_periods=2 if general else 0)
