@@ -19,15 +19,26 @@ the general variance kernel took 19.5 CPU-s to compile, 9.5 with scalar steps in
 LLVM; run time within noise (one thread, in cache, alternating processes, 2026-11-23:
 general variance 2468-2592 vs 2492-2673 us, correlation 2239-2495 vs 2252-2617 us).
 Lane loops inlined by LLVM too compiled a little faster still but ran slower: not done.
+
+The disk cache: numba keys a cached kernel on its own source file only (its modification
+time and size), so an edit to a helper in another file (``stream.py``, ``vecmath.py``,
+``access.py``, ``_carry.py``) would leave every kernel that inlines it cached as it was.
+That happened in a development checkout: ``cumsum`` on [1e5, 200] kept running the
+half-line streamed stores of an older ``stream.py`` (36 ms instead of 19-20 ms; tests
+and benchmarks then measure code that is no longer in the tree).  Each kernel's cache
+is therefore stamped with a digest of every module kernels are built from
+(:func:`sources_digest`) as well: any edit there recompiles them all.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numba
@@ -82,6 +93,36 @@ def _layout(args: tuple[Any, ...]) -> str:
     return "C" if all(a.flags.c_contiguous for a in arrays) else "A"
 
 
+# what the kernels are compiled from, relative to the package (see the module doc)
+KERNEL_SOURCES = ("_kernels/*.py", "_carry.py")
+
+
+@functools.cache
+def sources_digest() -> str:
+    """sha256 of the modules named by ``KERNEL_SOURCES`` (names and contents): part of
+    every kernel's disk-cache stamp.  Empty where the sources cannot be read."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    try:
+        for path in sorted(p for pattern in KERNEL_SOURCES for p in root.glob(pattern)):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
+def _stamp_cache(dispatcher: Any) -> None:
+    """Add :func:`sources_digest` to the stamp numba checks before it loads ``dispatcher``'s
+    cached code (its source file's modification time and size): a cache written
+    before a helper module changed is then stale, and recompiled.  numba keeps that
+    stamp in a private attribute; where it is missing (another numba), the cache keeps
+    numba's own rule."""
+    cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
+    stamp = getattr(cache_file, "_source_stamp", None)
+    if stamp is not None:
+        cache_file._source_stamp = (stamp, sources_digest())
+
+
 class kernel:
     """Decorator: a numba kernel compiled per signature on first use (see module doc).
 
@@ -131,6 +172,7 @@ class kernel:
                         cache=True, parallel=True, nogil=True, error_model="numpy",
                         fastmath={"contract"} if self.contract else False,
                     )(self.fn)
+                    _stamp_cache(self._dispatcher)
                 entry = self._entries.get(sig)
                 if entry is None:
                     started = time.perf_counter()
