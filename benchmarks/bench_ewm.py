@@ -73,6 +73,43 @@ def target(label, stat, data, out, extra, pandas, polars, numbagg_fn):
     return t
 
 
+def lane_loop_ns(stat: str, lanes: int) -> float:
+    """ns per element of ``ewm_{stat}``'s lane loop on one thread, in cache: the time of
+    [500, lanes] less that of [250, lanes] (which cancels the cost of the call), over
+    the 250 * lanes elements between them; 1.6 MB in and out at 200 lanes, within a
+    core's L2."""
+    import numba
+
+    fn = getattr(scanwise, f"ewm_{stat}")
+    rng = np.random.default_rng(1)
+    small = [rng.standard_normal((n, lanes)) for n in (250, 500)]
+    outs = [np.empty_like(a) for a in small]
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    calls = [lambda a=a, o=o: fn(a, axis=0, alpha=0.05, out=o)
+             for a, o in zip(small, outs, strict=True)]
+    try:  # the least of three tries: a burst of load can fall on one of the two sizes
+        ts = [best_times(calls, [100, 100], rounds=4) for _ in range(3)]
+    finally:
+        numba.set_num_threads(threads)
+    return min(t[1] - t[0] for t in ts) / (250 * lanes) * 1e9
+
+
+def floors(label: str, t: dict[str, float], size: int) -> None:
+    """What 15x pandas asks of the variance, beside two floors measured here: a
+    lane-blocked scan whose arithmetic is one addition (``cumsum``: the same tasks,
+    prefetches and streamed stores), and the variance's lane loop alone (in cache, per
+    thread) times the elements per thread."""
+    import numba
+
+    threads = numba.get_num_threads()
+    arith = lane_loop_ns("var", 200) * 1e-9 * size / threads
+    if "pandas" in t:
+        print(f"{label:<40} {'15x pandas asks for':<30} {t['pandas'] / 15:8.4f}s", flush=True)
+    print(f"{label:<40} {'floors':<30} copy {t['copy']:.4f}s  cumsum {t['cumsum']:.4f}s  "
+          f"lane-loop arithmetic ({threads} threads) {arith:.4f}s", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -100,6 +137,9 @@ def main() -> None:
     )
     print(f"{label:<40} {'copy (memory floor)':<30} {t['copy']:8.4f}s  scanwise/copy "
           f"{t['sw'] / t['copy']:5.2f}x  (scanwise with out=)", flush=True)
+    if "polars" in t:
+        print(f"{label:<40} {'8x polars asks for':<30} {t['polars'] / 8:8.4f}s  "
+              f"= {t['polars'] / 8 / t['copy']:.2f}x the copy", flush=True)
     out = None  # free 800 MB before the next case
 
     # ewm_var on [100000, 200]
@@ -108,13 +148,16 @@ def main() -> None:
     v[rng.random(vshape) < 0.01] = np.nan
     vout = np.empty_like(v)
     label = f"ewm_var {list(vshape)} 1% NaN"
-    target(
-        label, "var", v, vout, {},
+    t = target(
+        label, "var", v, vout,
+        {"copy": (lambda: np.copyto(vout, v), FAST),
+         "cumsum": (lambda: scanwise.cumsum(v, axis=0, out=vout), FAST)},
         pd and (lambda: pd.DataFrame(v), lambda df: df.ewm(alpha=0.05).var(), FAST),
         pl and (lambda: pl.DataFrame(v).fill_nan(None),
                 lambda f: f.select(pl.all().ewm_var(alpha=0.05))),
         numbagg and (lambda: numbagg.move_exp_nanvar(v, axis=0, alpha=0.05)),
     )
+    floors(label, t, v.size)
     vdf = None if pd is None else pd.DataFrame(v)
 
     # ewm_std on the same shape (no target): the variance's loop plus a square root;
