@@ -13,6 +13,7 @@ Run:  python benchmarks/bench_ewm.py [--quick]
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 
 import numpy as np
@@ -74,6 +75,37 @@ def target(label, stat, data, out, extra, pandas, polars, numbagg_fn):
     return t
 
 
+@functools.cache
+def _copy_rows():
+    """The kernel of :func:`parallel_copy`, compiled on first use."""
+    from numba import njit, prange
+
+    from scanwise._kernels.stream import drain, stream_row
+
+    @njit(parallel=True, error_model="numpy")
+    def copy_rows(x, out, n_tasks):
+        n = x.shape[0]
+        for k in prange(n_tasks):
+            row = np.empty(x.shape[1])
+            for t in range(k * n // n_tasks, (k + 1) * n // n_tasks):
+                src = x[t]
+                for j in range(row.size):
+                    row[j] = src[j]
+                stream_row(out[t], row)
+            drain(True)
+
+    return copy_rows
+
+
+def parallel_copy(x: np.ndarray, out: np.ndarray) -> None:
+    """``out[:] = x`` (C-contiguous 2-D arrays) on every thread, each a contiguous run of
+    rows, with the kernels' streamed row stores: whether threads together copy faster
+    than the one-thread ``np.copyto`` here."""
+    import numba
+
+    _copy_rows()(x, out, numba.get_num_threads())
+
+
 def lane_loop_ns(stat: str, lanes: int) -> float:
     """ns per element of ``ewm_{stat}``'s lane loop on one thread, in cache: the time of
     [500, lanes] less that of [250, lanes] (which cancels the cost of the call), over
@@ -100,19 +132,23 @@ def lane_loop_ns(stat: str, lanes: int) -> float:
     return (quiet[1] - quiet[0]) / (250 * lanes) * 1e9
 
 
-def floors(label: str, t: dict[str, float], size: int) -> None:
-    """What 15x pandas asks of the variance, beside two floors measured here: a
+def floors(label: str, stat: str, t: dict[str, float], size: int, peer: str, times: int) -> None:
+    """What ``times``x ``peer`` asks of ``ewm_{stat}``, beside the floors measured here:
+    the one-thread ``np.copyto``; a copy on every thread (:func:`parallel_copy`); a
     lane-blocked scan whose arithmetic is one addition (``cumsum``: the same tasks,
-    prefetches and streamed stores), and the variance's lane loop alone (in cache, per
-    thread) times the elements per thread."""
+    prefetches and streamed stores); and the statistic's lane loop alone (in cache, per
+    thread: :func:`lane_loop_ns`) times the elements per thread."""
     import numba
 
     threads = numba.get_num_threads()
-    arith = lane_loop_ns("var", 200) * 1e-9 * size / threads
-    if "pandas" in t:
-        print(f"{label:<40} {'15x pandas asks for':<30} {t['pandas'] / 15:8.4f}s", flush=True)
-    print(f"{label:<40} {'floors':<30} copy {t['copy']:.4f}s  cumsum {t['cumsum']:.4f}s  "
-          f"lane-loop arithmetic ({threads} threads) {arith:.4f}s", flush=True)
+    arith = lane_loop_ns(stat, 200) * 1e-9 * size / threads
+    if peer in t:
+        asks = t[peer] / times
+        print(f"{label:<40} {f'{times}x {peer} asks for':<30} {asks:8.4f}s  = "
+              f"{asks / t['copy']:.2f}x np.copyto", flush=True)
+    print(f"{label:<40} {'floors':<30} np.copyto {t['copy']:.4f}s  copy on {threads} threads "
+          f"{t['pcopy']:.4f}s  cumsum {t['cumsum']:.4f}s  lane-loop arithmetic "
+          f"({threads} threads) {arith:.4f}s", flush=True)
 
 
 def main() -> None:
@@ -134,7 +170,9 @@ def main() -> None:
     # peers allocate their result: the speed-up against the allocating call is printed too
     # (the gap is the first touch of 800 MB of fresh pages, which peers pay as well)
     t = target(
-        label, "mean", x, out, {"copy": (lambda: np.copyto(out, x), FAST)},
+        label, "mean", x, out, {"copy": (lambda: np.copyto(out, x), FAST),
+                                "pcopy": (lambda: parallel_copy(x, out), FAST),
+                                "cumsum": (lambda: scanwise.cumsum(x, axis=0, out=out), FAST)},
         pd and (lambda: pd.DataFrame(x), lambda df: df.ewm(alpha=0.05).mean(), SLOW),
         pl and (lambda: pl.DataFrame(x).fill_nan(None),
                 lambda f: f.select(pl.all().ewm_mean(alpha=0.05))),
@@ -142,9 +180,7 @@ def main() -> None:
     )
     print(f"{label:<40} {'copy (memory floor)':<30} {t['copy']:8.4f}s  scanwise/copy "
           f"{t['sw'] / t['copy']:5.2f}x  (scanwise with out=)", flush=True)
-    if "polars" in t:
-        print(f"{label:<40} {'8x polars asks for':<30} {t['polars'] / 8:8.4f}s  "
-              f"= {t['polars'] / 8 / t['copy']:.2f}x the copy", flush=True)
+    floors(label, "mean", t, x.size, "polars", 8)
     out = None  # free 800 MB before the next case
 
     # ewm_var on [100000, 200]
@@ -156,13 +192,14 @@ def main() -> None:
     t = target(
         label, "var", v, vout,
         {"copy": (lambda: np.copyto(vout, v), FAST),
+         "pcopy": (lambda: parallel_copy(v, vout), FAST),
          "cumsum": (lambda: scanwise.cumsum(v, axis=0, out=vout), FAST)},
         pd and (lambda: pd.DataFrame(v), lambda df: df.ewm(alpha=0.05).var(), FAST),
         pl and (lambda: pl.DataFrame(v).fill_nan(None),
                 lambda f: f.select(pl.all().ewm_var(alpha=0.05))),
         numbagg and (lambda: numbagg.move_exp_nanvar(v, axis=0, alpha=0.05)),
     )
-    floors(label, t, v.size)
+    floors(label, "var", t, v.size, "pandas", 15)
     vdf = None if pd is None else pd.DataFrame(v)
 
     # ewm_std on the same shape (no target): the variance's loop plus a square root;
