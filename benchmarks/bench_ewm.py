@@ -106,6 +106,43 @@ def parallel_copy(x: np.ndarray, out: np.ndarray) -> None:
     _copy_rows()(x, out, numba.get_num_threads())
 
 
+@functools.cache
+def _minimal_scan():
+    """The kernel of :func:`minimal_scan`, compiled on first use."""
+    from numba import njit, prange
+
+    from scanwise._kernels.stream import PREFETCH_ROWS, drain, prefetch_row, stream_row
+
+    @njit(parallel=True, error_model="numpy")
+    def scan(x, out, block):
+        n_t, n = x.shape
+        for k in prange((n + block - 1) // block):
+            i0, i1 = k * block, min(n, (k + 1) * block)
+            h = np.zeros(i1 - i0)
+            for t in range(n_t):
+                prefetch_row(x[min(n_t - 1, t + PREFETCH_ROWS), i0:i1])
+                src = x[t]
+                for j in range(h.size):
+                    h[j] += src[i0 + j]
+                stream_row(out[t, i0:i1], h)
+            drain(True)
+
+    return scan
+
+
+def minimal_scan(x: np.ndarray, out: np.ndarray) -> None:
+    """The cumulative sum along axis 0 of a C-contiguous 2-D ``x``, in the kernels' lane
+    blocks (``scanwise._layout.lane_block``) with their row prefetch and streamed rows,
+    and nothing else: no reset, initial state or chunk loop.  How far the scan
+    structure of the real kernels (``cumsum`` here) is from the least it could cost."""
+    import numba
+
+    from scanwise import _layout
+
+    block = _layout.lane_block(out[None], numba.get_num_threads())
+    _minimal_scan()(x, out, block)
+
+
 def lane_loop_ns(stat: str, lanes: int) -> float:
     """ns per element of ``ewm_{stat}``'s lane loop on one thread, in cache: the time of
     [500, lanes] less that of [250, lanes] (which cancels the cost of the call), over
@@ -135,9 +172,10 @@ def lane_loop_ns(stat: str, lanes: int) -> float:
 def floors(label: str, stat: str, t: dict[str, float], size: int, peer: str, times: int) -> None:
     """What ``times``x ``peer`` asks of ``ewm_{stat}``, beside the floors measured here:
     the one-thread ``np.copyto``; a copy on every thread (:func:`parallel_copy`); a
-    lane-blocked scan whose arithmetic is one addition (``cumsum``: the same tasks,
-    prefetches and streamed stores); and the statistic's lane loop alone (in cache, per
-    thread: :func:`lane_loop_ns`) times the elements per thread."""
+    lane-blocked scan whose arithmetic is one addition, as bare as it gets
+    (:func:`minimal_scan`) and as the kernels run it (``cumsum``: the same tasks,
+    prefetches and streamed stores as the EW kernels); and the statistic's lane loop
+    alone (in cache, per thread: :func:`lane_loop_ns`) times the elements per thread."""
     import numba
 
     threads = numba.get_num_threads()
@@ -147,8 +185,8 @@ def floors(label: str, stat: str, t: dict[str, float], size: int, peer: str, tim
         print(f"{label:<40} {f'{times}x {peer} asks for':<30} {asks:8.4f}s  = "
               f"{asks / t['copy']:.2f}x np.copyto", flush=True)
     print(f"{label:<40} {'floors':<30} np.copyto {t['copy']:.4f}s  copy on {threads} threads "
-          f"{t['pcopy']:.4f}s  cumsum {t['cumsum']:.4f}s  lane-loop arithmetic "
-          f"({threads} threads) {arith:.4f}s", flush=True)
+          f"{t['pcopy']:.4f}s  minimal scan {t['minscan']:.4f}s  cumsum {t['cumsum']:.4f}s  "
+          f"lane-loop arithmetic ({threads} threads) {arith:.4f}s", flush=True)
 
 
 def main() -> None:
@@ -172,6 +210,7 @@ def main() -> None:
     t = target(
         label, "mean", x, out, {"copy": (lambda: np.copyto(out, x), FAST),
                                 "pcopy": (lambda: parallel_copy(x, out), FAST),
+                                "minscan": (lambda: minimal_scan(x, out), FAST),
                                 "cumsum": (lambda: scanwise.cumsum(x, axis=0, out=out), FAST)},
         pd and (lambda: pd.DataFrame(x), lambda df: df.ewm(alpha=0.05).mean(), SLOW),
         pl and (lambda: pl.DataFrame(x).fill_nan(None),
@@ -193,6 +232,7 @@ def main() -> None:
         label, "var", v, vout,
         {"copy": (lambda: np.copyto(vout, v), FAST),
          "pcopy": (lambda: parallel_copy(v, vout), FAST),
+         "minscan": (lambda: minimal_scan(v, vout), FAST),
          "cumsum": (lambda: scanwise.cumsum(v, axis=0, out=vout), FAST)},
         pd and (lambda: pd.DataFrame(v), lambda df: df.ewm(alpha=0.05).var(), FAST),
         pl and (lambda: pl.DataFrame(v).fill_nan(None),
