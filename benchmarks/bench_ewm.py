@@ -143,6 +143,21 @@ def minimal_scan(x: np.ndarray, out: np.ndarray) -> None:
     _minimal_scan()(x, out, block)
 
 
+@functools.cache
+def check_floor_kernels() -> None:
+    """The two floor kernels compute what they claim (a fast wrong copy would make a low
+    floor): :func:`parallel_copy` against the input, :func:`minimal_scan` against
+    ``np.cumsum``, on odd shapes (rows that end mid-line, blocks of unequal width)."""
+    rng = np.random.default_rng(2)
+    for shape in [(1001, 203), (3000, 1000), (5, 3)]:
+        x = rng.standard_normal(shape)
+        out = np.empty_like(x)
+        parallel_copy(x, out)
+        assert np.array_equal(out, x), f"parallel_copy is wrong on {shape}"
+        minimal_scan(x, out)
+        assert np.array_equal(out, np.cumsum(x, axis=0)), f"minimal_scan is wrong on {shape}"
+
+
 def lane_loop_ns(stat: str, lanes: int) -> float:
     """ns per element of ``ewm_{stat}``'s lane loop on one thread, in cache: the time of
     [500, lanes] less that of [250, lanes] (which cancels the cost of the call), over
@@ -178,6 +193,7 @@ def floors(label: str, stat: str, t: dict[str, float], size: int, peer: str, tim
     alone (in cache, per thread: :func:`lane_loop_ns`) times the elements per thread."""
     import numba
 
+    check_floor_kernels()
     threads = numba.get_num_threads()
     arith = lane_loop_ns(stat, 200) * 1e-9 * size / threads
     if peer in t:

@@ -33,9 +33,8 @@ print(json.dumps({"out": out.tolist(), "hits": sum(stats.cache_hits.values()),
 
 def _run(pkg: Path, cache: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(pkg), "NUMBA_CACHE_DIR": str(cache)}
-    done = subprocess.run(
-        [sys.executable, "-c", _RUN], env=env, capture_output=True, text=True, check=True
-    )
+    done = subprocess.run([sys.executable, "-c", _RUN], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

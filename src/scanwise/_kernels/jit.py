@@ -24,7 +24,7 @@ The disk cache: numba keys a cached kernel on its own source file only (its modi
 time and size), so an edit to a helper in another file (``stream.py``, ``vecmath.py``,
 ``access.py``, ``_carry.py``) would leave every kernel that inlines it cached as it was.
 That happened in a development checkout: ``cumsum`` on [1e5, 200] kept running the
-half-line streamed stores of an older ``stream.py`` (36 ms instead of 19-20 ms; tests
+half-line streamed stores of an older ``stream.py`` (24-40 ms instead of 18-22; tests
 and benchmarks then measure code that is no longer in the tree).  Each kernel's cache
 is therefore stamped with a digest of every module kernels are built from
 (:func:`sources_digest`) as well: any edit there recompiles them all.
