@@ -6,6 +6,8 @@ Importing scanwise compiles nothing: kernels are compiled on first use and cache
 
 from __future__ import annotations
 
+import sys as _sys
+
 from .ewm import EWMState, ewm_corr, ewm_cov, ewm_mean, ewm_std, ewm_var
 from .rl import discounted_returns, gae, lambda_returns
 from .scans import cumprod, cumsum, discounted_cumsum, linear_recurrence, logcumsumexp
@@ -27,3 +29,10 @@ __all__ = [
     "logcumsumexp",
 ]
 __version__ = "0.1.0"
+
+# pl.col(...).scanwise: registered here when polars is already imported (scanwise never
+# imports it); `import scanwise.polars` registers it in any import order
+if "polars" in _sys.modules:
+    from ._polars import register as _register_polars
+
+    _register_polars()

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from . import _polars
+
 
 def _ndim(obj: Any) -> int:
     return len(obj.shape)  # polars objects have no .ndim
@@ -62,7 +64,7 @@ def to_numpy(obj: Any) -> np.ndarray:
             except (TypeError, ValueError):
                 return obj.to_numpy()
         return obj.to_numpy()
-    return np.asarray(obj.to_numpy())
+    return _polars.to_numpy(obj)
 
 
 def wrap(values: np.ndarray, like: Any) -> Any:
@@ -72,19 +74,14 @@ def wrap(values: np.ndarray, like: Any) -> Any:
         if _ndim(like) == 1:
             return pd.Series(values, index=like.index, name=like.name, copy=False)
         return pd.DataFrame(values, index=like.index, columns=like.columns, copy=False)
-    pl = sys.modules["polars"]
-    if isinstance(like, pl.Series):
-        return pl.Series(like.name, values)
-    return pl.DataFrame(
-        {name: values[:, k] for k, name in enumerate(like.columns)}
-    )
+    return _polars.wrap(values, like)
 
 
 def _keyword(name: str, value: Any, like: Any) -> Any:
     if name == "times":
         pl = sys.modules.get("polars")
-        if pl is not None and isinstance(value, pl.Series):
-            return value.to_numpy()
+        if pl is not None and isinstance(value, (pl.Series, pl.DataFrame)):
+            return _polars.times(value)
         return value  # pandas Index/Series are handled (with time zones) by as_times
     if _kind(value) is not None or _is_series_like(value):
         value = to_numpy(value)
@@ -113,6 +110,8 @@ def accepts_frames(template: int = 0) -> Callable[[Callable[..., Any]], Callable
             if kwargs.get("dim") is not None:
                 raise ValueError("dim= is for xarray inputs; use axis= for arrays")
             kwargs.pop("dim", None)
+            if _polars.takes(args, kwargs, template):  # eager polars in; LazyFrame/Expr refused
+                return _polars.call(fn, template, args, kwargs)
             kinds = [_kind(a) for a in args]
             if not any(kinds):
                 return fn(*args, **kwargs)
