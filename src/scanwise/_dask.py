@@ -21,9 +21,10 @@ affine map of the state): a chain of per-chunk tasks computes each chunk's final
 :class:`~scanwise.EWMState` from the previous one, then every chunk is scanned in
 parallel from its incoming state.  Bit-identical to the NumPy result.
 
-A user ``initial`` that resets restart from is folded into ``b`` at the reset steps, so
-the per-chunk scans never need it (the restart value and the carried state are kept
-apart).  Memory per task is a few chunks; the time axis is never rechunked.
+``initial`` is the state entering the first chunk; a user ``reset_value`` (what resets
+restart from) is folded into ``b`` at the reset steps, so the per-chunk scans never need
+it (the restart value and the carried state are kept apart, as in the NumPy path).
+Memory per task is a few chunks; the time axis is never rechunked.
 """
 
 from __future__ import annotations
@@ -251,8 +252,9 @@ def _no_out(out: Any) -> None:
         raise ValueError("out= is not supported for dask arrays (the result is lazy)")
 
 
-def _initial(initial: Any, x: Any, axis: int) -> Any:
-    """User ``initial`` in keep-dims form (NumPy checked now, dask kept lazy)."""
+def _initial(initial: Any, x: Any, axis: int, name: str = "initial") -> Any:
+    """User ``initial`` (``reset_value``) in keep-dims form (NumPy checked now, dask kept
+    lazy)."""
     if initial is None:
         return None
     if is_dask(initial):
@@ -260,7 +262,23 @@ def _initial(initial: Any, x: Any, axis: int) -> Any:
         if initial.ndim == x.ndim and initial.shape[axis] == 1:
             return initial
         return _da().expand_dims(_da().broadcast_to(initial, reduced), axis)
-    return v.state(initial, x.shape, axis)
+    return v.state(initial, x.shape, axis, name)
+
+
+def _states(initial: Any, reset_value: Any, x: Any, axis: int) -> tuple[Any, Any, list[Any]]:
+    """``initial`` and ``reset_value`` in keep-dims form, and zero-d probes of their
+    dtypes (for the result's promotion)."""
+    init = _initial(initial, x, axis)
+    rval = _initial(reset_value, x, axis, "reset_value")
+    probes = [np.zeros((), dtype=s.dtype) for s in (init, rval) if s is not None]
+    return init, rval, probes
+
+
+def _flags(reset: Any, x: Any, axis: int) -> Any:
+    """A NumPy ``reset`` checked now as the NumPy path checks it (dask kept lazy)."""
+    if reset is None or is_dask(reset):
+        return reset
+    return v.step_flags(reset, x.shape, axis, "reset")
 
 
 def _with_initial(out: Any, first: Any, axis: int, reverse: bool) -> Any:
@@ -271,15 +289,16 @@ def _with_initial(out: Any, first: Any, axis: int, reverse: bool) -> Any:
 
 
 def accumulate(op: str, x: Any, axis: Any, dtype: Any, include_initial: bool, reverse: bool,
-               reset: Any, initial: Any, out: Any) -> Any:
+               reset: Any, initial: Any, reset_value: Any, out: Any) -> Any:
     """``cumsum``/``cumprod`` of a dask array (NumPy's dtype rules)."""
     _no_out(out)
     if x.dtype.kind not in "biufc":
         raise TypeError(f"x must be a numeric array, got dtype {x.dtype}")
     ax = v.scan_axis(axis, x.ndim)
     ufunc = np.add if op == "cumsum" else np.multiply
-    init = _initial(initial, x, ax)
-    result = v.accumulate_dtype(ufunc, x.dtype, dtype, None if init is None else init.dtype)
+    init, rval, probes = _states(initial, reset_value, x, ax)
+    reset = _flags(reset, x, ax)
+    result = v.accumulate_dtype(ufunc, x.dtype, dtype, np.result_type(*probes) if probes else None)
     identity = 0 if op == "cumsum" else 1
     if op == "cumsum":
         a: Any = 1
@@ -288,25 +307,31 @@ def accumulate(op: str, x: Any, axis: Any, dtype: Any, include_initial: bool, re
         a = x.astype(result)
         b = _da().full_like(x, -0.0 if result.kind in "fc" else 0, dtype=result)
         init = init if init is not None else np.ones((1,) * x.ndim, dtype=result)
-    res = scan("linear", b, a, axis=ax, init=init, start=init, reset=reset, reverse=reverse,
+        rval = rval if rval is not None else np.ones((1,) * x.ndim, dtype=result)
+    res = scan("linear", b, a, axis=ax, init=rval, start=init, reset=reset, reverse=reverse,
                dtype=result)
     if include_initial:
         res = _with_initial(res, identity if init is None else init, ax, reverse)
     return res
 
 
-def logcumsumexp(x: Any, axis: Any, reverse: bool, reset: Any, initial: Any, out: Any) -> Any:
+def logcumsumexp(x: Any, axis: Any, reverse: bool, reset: Any, initial: Any,
+                 reset_value: Any, out: Any) -> Any:
     _no_out(out)
     if x.dtype.kind not in "biuf":
-        raise TypeError("logcumsumexp needs real input; x (or initial) is complex")
+        raise TypeError("logcumsumexp needs real input; x is complex")
     ax = v.scan_axis(axis, x.ndim)
     result = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
-    init = _initial(initial, x, ax)
-    return scan("logaddexp", x.astype(result), None, axis=ax, init=init, start=init,
-                reset=reset, reverse=reverse, dtype=result)
+    init, rval, _ = _states(initial, reset_value, x, ax)
+    for name, value in (("initial", init), ("reset_value", rval)):
+        if value is not None and value.dtype.kind == "c":
+            raise TypeError(f"logcumsumexp needs real input; {name} is complex")
+    return scan("logaddexp", x.astype(result), None, axis=ax, init=rval, start=init,
+                reset=_flags(reset, x, ax), reverse=reverse, dtype=result)
 
 
-def linear(a: Any, b: Any, axis: Any, initial: Any, reverse: bool, reset: Any, out: Any) -> Any:
+def linear(a: Any, b: Any, axis: Any, initial: Any, reverse: bool, reset: Any,
+           reset_value: Any, out: Any) -> Any:
     """``linear_recurrence``/``discounted_cumsum`` with a dask ``a`` and/or ``b``."""
     from .scans import _recurrence_dtype
 
@@ -321,15 +346,12 @@ def linear(a: Any, b: Any, axis: Any, initial: Any, reverse: bool, reset: Any, o
     else:
         a_probe = a
     ax = v.scan_axis(axis, b.ndim, "b")
-    init = _initial(initial, b, ax)
-    probes = [a_probe, np.zeros((), dtype=b.dtype)]
-    if init is not None:
-        probes.append(np.zeros((), dtype=init.dtype))
-    result = _recurrence_dtype(*probes)
+    init, rval, probes = _states(initial, reset_value, b, ax)
+    result = _recurrence_dtype(a_probe, np.zeros((), dtype=b.dtype), *probes)
     if np.ndim(a) == 0 and not is_dask(a):
         a = np.asarray(a).astype(result)[()]
-    return scan("linear", b.astype(result), a, axis=ax, init=init, start=init, reset=reset,
-                reverse=reverse, dtype=result)
+    return scan("linear", b.astype(result), a, axis=ax, init=rval, start=init,
+                reset=_flags(reset, b, ax), reverse=reverse, dtype=result)
 
 
 def _ewm_chunk(fn: Any, want: str, x: np.ndarray, y: Any, reset: Any, times: Any, state: Any,
@@ -351,7 +373,8 @@ def _state_block(state: Any, x: Any, axis: int, idx: tuple[int, ...]) -> Any:
             continue
         lo = sum(chunks[:i])
         index.append(slice(lo, lo + chunks[i]))
-    return EWMState(state.kind, state.data[tuple(index)], state.last_time, state.config)
+    return EWMState(state.kind, state.data[tuple(index)], state.last_time, state.config,
+                    state.given)
 
 
 def ewm(fn: Any, kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
@@ -378,7 +401,7 @@ def ewm(fn: Any, kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
     if times is not None:
         values, unit = as_times(times, n_t)
         times = values if unit == "numeric" else values.view(f"M8[{unit}]")
-    reset = _aligned(kw["reset"], x, "reset")
+    reset = _aligned(_flags(kw["reset"], x, ax), x, "reset")
     rest = {k: val for k, val in kw.items()
             if k not in ("x", "y", "axis", "times", "reset", "state", "return_state", "out")}
     # validate every other keyword now, on a one-element NumPy slice
@@ -393,7 +416,7 @@ def ewm(fn: Any, kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
         probe_state = fn(*((probe,) if y is None else (probe, probe)), axis=ax,
                          times=None if times is None else times[:1], return_state=True,
                          **rest)[1]
-        check(state, probe_state.kind, reduced, probe_state.config)
+        check(state, probe_state.kind, reduced, probe_state.config, probe_state.given)
     result = fn(*((probe,) if y is None else (probe, probe)), axis=ax,
                 times=None if times is None else times[:1], **rest).dtype
     rest["axis"] = ax
@@ -474,12 +497,13 @@ def discounted_returns(rewards: Any, done: Any, discount: Any, bootstrap: Any,
     r, arrs, ax, reduced, result = _rl_inputs(rewards, {"done": done}, axis)
     g = _keepdims(np.asarray(_rate(discount, "discount", reduced), dtype=result), ax)
     a: Any = g[()] if np.ndim(g) == 0 else g
-    if arrs["done"] is not None:
-        a = _da().where(arrs["done"] != 0, np.zeros((), dtype=result), a)
+    # a done step restarts from 0 (a reset, never a = 0: 0 * nan is nan); the bootstrap
+    # is the state carried into the last step only
+    reset = None if arrs["done"] is None else arrs["done"] != 0
     start = None
     if bootstrap is not None:
         start = bootstrap if is_dask(bootstrap) else v.state(bootstrap, r.shape, ax, "bootstrap")
         if is_dask(start):
             start = _da().expand_dims(start, ax)
-    return scan("linear", r.astype(result), a, axis=ax, init=None, start=start, reset=None,
+    return scan("linear", r.astype(result), a, axis=ax, init=None, start=start, reset=reset,
                 reverse=True, dtype=result)

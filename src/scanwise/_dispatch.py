@@ -59,6 +59,7 @@ def run(
     b: np.ndarray,
     a: Any = None,
     init: np.ndarray | None = None,
+    rval: np.ndarray | None = None,
     reset: np.ndarray | None = None,
     axis: int,
     reverse: bool,
@@ -69,9 +70,10 @@ def run(
 ) -> np.ndarray:
     """Scan ``b`` (and ``a``) along ``axis``; ``kind`` is ``"linear"`` or ``"logaddexp"``.
 
-    ``b`` and ``reset`` are already broadcast to the scan shape, ``init`` has length 1
-    along ``axis``; ``a`` is a scalar or broadcast array; ``out`` is a checked user array
-    or ``None``.
+    ``b`` and ``reset`` are already broadcast to the scan shape, ``init`` (the state
+    before the first step) and ``rval`` (the state a reset restarts from; None: the
+    identity) have length 1 along ``axis``; ``a`` is a scalar or broadcast array;
+    ``out`` is a checked user array or ``None``.
     """
     cdt = compute_dtype(result)
     shape = b.shape
@@ -95,6 +97,8 @@ def run(
             a = cdt.type(np.asarray(a).astype(cdt))
     if init is not None:
         init = init.astype(cdt, copy=False)
+    if rval is not None:
+        rval = rval.astype(cdt, copy=False) if reset is not None else None
 
     if include_initial:
         lo, hi = (slice(0, -1), slice(-1, None)) if reverse else (slice(1, None), slice(0, 1))
@@ -110,16 +114,19 @@ def run(
         b = _unalias(b, view, axis, elementwise=True)
         a_arr = _unalias(a_arr, view, axis, elementwise=True)
         init = _unalias(init, view, axis, elementwise=False)
+        rval = _unalias(rval, view, axis, elementwise=False)
         reset = _unalias(reset, view, axis, elementwise=False)
     if init is not None:
         init = np.broadcast_to(init, shape)
+    if rval is not None:
+        rval = np.broadcast_to(rval, shape)
 
     if b.size:
         if reverse:
-            view, b, a_arr, init, reset = (
-                _layout.flip(v, axis) for v in (view, b, a_arr, init, reset)
+            view, b, a_arr, init, rval, reset = (
+                _layout.flip(v, axis) for v in (view, b, a_arr, init, rval, reset)
             )
-        for views in _layout.canonical(shape, axis, [view, b, a_arr, init, reset]):
+        for views in _layout.canonical(shape, axis, [view, b, a_arr, init, rval, reset]):
             _call(kind, views, a, reverse)
 
     if target is not out and out is not None:
@@ -133,11 +140,11 @@ def run(
 def _call(kind: str, views: list[Any], a: Any, reverse: bool) -> None:
     """Pick and run the kernel for one set of canonical views (already flipped if reverse)."""
     linear_scan, linear_scan_rows, CHUNKED_KERNELS, logaddexp_scan = _kernels()
-    out3, b3, a3, init3, reset3 = views
+    out3, b3, a3, init3, rval3, reset3 = views
     if a3 is not None:
         a = a3
     if kind == "logaddexp":
-        logaddexp_scan(b3, init3, reset3, out3, _layout.lane_block(out3, threads(), 64))
+        logaddexp_scan(b3, init3, rval3, reset3, out3, _layout.lane_block(out3, threads(), 64))
     elif _layout.use_chunked(out3):
         n_chunks = -(-out3.shape[1] // _layout.CHUNK)
         # non-temporal stores: the kernel writes lane after lane
@@ -146,6 +153,7 @@ def _call(kind: str, views: list[Any], a: Any, reverse: bool) -> None:
             a,
             b3,
             init3,
+            rval3,
             reset3,
             out3,
             _layout.CHUNK,
@@ -155,15 +163,17 @@ def _call(kind: str, views: list[Any], a: Any, reverse: bool) -> None:
         )
     elif _layout.time_major(out3):
         if reverse:  # undo the flip: the kernel walks backwards on positive strides
-            out3, b3, init3, reset3 = (_layout.flip(v, 1) for v in (out3, b3, init3, reset3))
+            out3, b3, init3, rval3, reset3 = (
+                _layout.flip(v, 1) for v in (out3, b3, init3, rval3, reset3)
+            )
             a = _layout.flip(a, 1) if isinstance(a, np.ndarray) else a
         # one block per core: the kernel prefetches the rows ahead in chunks, so half rows
         # stream as well as whole ones ([1e5, 1000] cumsum: two tasks 0.052-0.076 s, one
         # task 0.084-0.086 s; before the chunked prefetch one task won, 0.080-0.119 s)
         block = _layout.lane_block(out3, threads())
-        linear_scan(a, b3, init3, reset3, out3, block, reverse, _layout.streaming(out3))
+        linear_scan(a, b3, init3, rval3, reset3, out3, block, reverse, _layout.streaming(out3))
     else:
-        linear_scan_rows(a, b3, init3, reset3, out3)
+        linear_scan_rows(a, b3, init3, rval3, reset3, out3)
 
 
 def _kernels() -> tuple[Any, ...]:

@@ -46,12 +46,15 @@ class EWMState:
             or None when the scan had no ``times``.
         config: the decay settings the state belongs to; continuing with other settings
             raises ``ValueError``.
+        given: those settings as the call that made the state spelled them (e.g.
+            ``"span=14, adjust=True, ignore_na=False"``), for error messages.
     """
 
     kind: str
     data: np.ndarray
     last_time: float | None
     config: tuple[Any, ...]
+    given: str = ""
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -92,8 +95,13 @@ def _small_fresh(kind: str, shape: tuple[int, ...]) -> np.ndarray:
     return data
 
 
-def check(state: Any, kind: str, shape: tuple[int, ...], config: tuple[Any, ...]) -> EWMState:
-    """A user ``state=``: an :class:`EWMState` of this op, shape and configuration."""
+def check(
+    state: Any, kind: str, shape: tuple[int, ...], config: tuple[Any, ...], given: str = ""
+) -> EWMState:
+    """A user ``state=``: an :class:`EWMState` of this op, shape and configuration.
+
+    ``given`` is this call's settings as the user spelled them (see :func:`spelled`):
+    a mismatch is reported in the user's terms (``span=28`` rather than ``com 13.5``)."""
     if not isinstance(state, EWMState):
         raise TypeError(
             f"state must be an EWMState returned with return_state=True, got "
@@ -106,11 +114,25 @@ def check(state: Any, kind: str, shape: tuple[int, ...], config: tuple[Any, ...]
             f"state has shape {state.shape}, expected {shape} (the input without the time axis)"
         )
     if state.config != config:
+        before = state.given or _internal(state.config)
+        now = given or _internal(config)
         raise ValueError(
-            f"state was computed with {dict(zip(CONFIG_NAMES, state.config, strict=True))}, "
-            f"this call uses {dict(zip(CONFIG_NAMES, config, strict=True))}"
+            f"state was computed with {before}, but this call uses {now}; continue a "
+            "stream with the settings that started it"
         )
     return state
+
+
+def _internal(config: tuple[Any, ...]) -> str:
+    return ", ".join(f"{n}={v!r}" for n, v in zip(CONFIG_NAMES, config, strict=True))
+
+
+def spelled(decay: dict[str, Any], times_unit: str | None, adjust: bool, ignore_na: bool) -> str:
+    """The decay settings as the user gave them, e.g. ``"span=14, adjust=True, ..."``."""
+    parts = [f"{n}={v!r}" for n, v in decay.items() if v is not None]
+    if times_unit is not None:
+        parts.append(f"times in units of {times_unit!r}")
+    return ", ".join([*parts, f"adjust={adjust}", f"ignore_na={ignore_na}"])
 
 
 CONFIG_NAMES = ("com", "halflife", "times", "adjust", "ignore_na")

@@ -104,17 +104,9 @@ def discounted_returns(
     """``G[t] = r[t] + discount*(1-done[t])*G[t+1]``, ``G[T] = bootstrap``."""
     shape = rewards.shape
     g = per_env(discount, axis, shape)
-    if bootstrap is None:
-        # a done step does not receive the carried state: exactly a reset (identity 0)
-        return _dispatch.run(
-            "linear", b=rewards, a=g, reset=done, axis=axis, reverse=True, out=None, result=result
-        )
-    # the bootstrap enters at the end only, while a done step restarts from 0, so the
-    # done flags go into a per-step coefficient instead of `reset` (which restarts from
-    # `initial`)
-    a = np.broadcast_to(np.asarray(g, dtype=result), shape)
-    if done is not None:
-        a = np.where(done, np.zeros((), dtype=result), a)
+    # a done step does not receive the carried state: exactly a reset (to the identity
+    # 0), while the bootstrap is the state carried in before the last step only
     return _dispatch.run(
-        "linear", b=rewards, a=a, init=bootstrap, axis=axis, reverse=True, out=None, result=result
+        "linear", b=rewards, a=g, init=bootstrap, reset=done, axis=axis, reverse=True,
+        out=None, result=result,
     )

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
+from . import _torch
+
 _NUMERIC_KINDS = "biufc"
 
 
@@ -15,6 +17,8 @@ def as_numeric(value: Any, name: str) -> np.ndarray:
     """Return ``value`` as an ndarray of booleans or numbers, else raise ``TypeError``."""
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be a numeric array, got a string")
+    if _torch.is_tensor(value):  # meta, sparse, grad: a TypeError naming the argument
+        value = _torch.to_numpy(value, name)
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError) as exc:
@@ -77,6 +81,73 @@ def flags(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
     else:
         raise TypeError(f"{name} must be a boolean array, got dtype {arr.dtype}")
     return broadcast(arr, shape, name)
+
+
+def step_flags(value: Any, shape: tuple[int, ...], axis: int, name: str) -> np.ndarray:
+    """:func:`flags` for flags that mark steps (``reset``, ``terminated``, ``done``): they
+    must span the time axis.
+
+    NumPy would broadcast a flag of shape ``(N,)`` against ``(T, N)`` as "true at every
+    step", almost always a mistake, so the flag must have the input's number of
+    dimensions and the input's length along ``axis``; the other axes may be 1 (one flag
+    per step shared by every series).  A flag meant for every step can be given in full,
+    e.g. ``np.broadcast_to(flag, shape)``.
+    """
+    arr = np.asarray(value)
+    if len(shape) > 1 or arr.ndim != 1:
+        if arr.ndim != len(shape) or arr.shape[axis] != shape[axis]:
+            raise ValueError(
+                f"{name} with shape {arr.shape} does not span the time axis of the input "
+                f"(shape {shape}, axis {axis}): flags mark steps, so give {name} the input's "
+                f"{len(shape)} dimensions with length {shape[axis]} along axis {axis} "
+                "(other axes may be 1, e.g. flags[:, None] for one flag per step shared "
+                "by every series), or broadcast it on purpose with np.broadcast_to"
+            )
+    return flags(arr, shape, name)
+
+
+def factor(value: Any, name: str) -> Any:
+    """A coefficient of the general scans (``discount`` of :func:`discounted_cumsum`): a
+    finite number or array of them.  Any finite value is allowed (a filter pole may
+    exceed 1 or be negative); NaN and infinities are refused.  Python numbers are kept
+    as they are (weak promotion)."""
+    value = as_weak_scalar_or_array(value, name)
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a number, got a bool")
+    if isinstance(value, np.ndarray) and value.dtype.kind == "b":
+        raise TypeError(f"{name} must be numeric, got dtype bool")
+    finite = np.isfinite(value)
+    if not np.all(finite):
+        raise ValueError(f"{name} must be finite, got {_shown(value, finite)}")
+    return value
+
+
+def rate(value: Any, name: str) -> np.ndarray:
+    """An RL rate (``discount``, ``lam``): a real number or array in [0, 1], finite.
+
+    Returned as a float ndarray (0-d for a number); broadcasting is the caller's."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a number in [0, 1], got a bool")
+    if isinstance(value, (int, float)):
+        arr = np.asarray(float(value))
+    else:
+        arr = as_numeric(value, name)
+        if arr.dtype.kind not in "iuf":
+            raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
+    inside = (arr >= 0) & (arr <= 1)  # NaN fails both comparisons
+    if not np.all(inside):
+        raise ValueError(f"{name} must be finite and lie in [0, 1], got {_shown(arr, inside)}")
+    return arr
+
+
+def _shown(value: Any, ok: Any) -> str:
+    """A value for an error message: a number as is, an array by its first entry that
+    is not ``ok``."""
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        return repr(arr.item())
+    bad = arr[~np.asarray(ok)]
+    return f"an array containing {bad.flat[0].item()!r}" if bad.size else "an array"
 
 
 def common_shape(x: Any, y: Any, names: tuple[str, str]) -> tuple[int, ...]:

@@ -65,7 +65,7 @@ from numpy.typing import ArrayLike
 
 from . import _dask, _ewm_params, _ewm_run
 from . import _validate as v
-from ._ewm_state import EWMState, check, fresh
+from ._ewm_state import EWMState, check, fresh, spelled
 from ._frames import accepts_frames
 
 __all__ = ["EWMState", "ewm_corr", "ewm_cov", "ewm_mean", "ewm_std", "ewm_var"]
@@ -118,15 +118,17 @@ def _ewm(kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
         else _ewm_params.as_times(times, n_t, check_nat=False)  # step_factors finds NaT
     )
     dec = _ewm_params.decay(kw["alpha"], kw["com"], kw["span"], kw["halflife"], unit)
-    rst = None if kw["reset"] is None else v.flags(kw["reset"], shape, "reset")
+    rst = None if kw["reset"] is None else v.step_flags(kw["reset"], shape, ax, "reset")
 
     state_kind = {"var": "cov", "std": "cov"}.get(kind, kind)
     reduced = shape[:ax] + shape[ax + 1 :]
     config = (dec.com, dec.halflife, unit, adjust, ignore_na)
+    given = spelled({n: kw[n] for n in ("alpha", "com", "span", "halflife")}, unit, adjust,
+                    ignore_na)
     if kw["state"] is None:
         data, last = fresh(state_kind, reduced), None
     else:
-        st = check(kw["state"], state_kind, reduced, config)
+        st = check(kw["state"], state_kind, reduced, config, given)
         data, last = st.data, st.last_time
     if values is None:
         # an array even when constant (one compiled signature instead of two), as a
@@ -169,7 +171,7 @@ def _ewm(kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
         count=return_state,
     )
     if return_state:
-        return res, EWMState(state_kind, new_data, new_last, config)
+        return res, EWMState(state_kind, new_data, new_last, config, given)
     return res
 
 

@@ -21,9 +21,11 @@ def _scan(
     reverse: bool,
     reset: Any,
     dtype: Any,
+    reset_value: Any = None,
 ) -> np.ndarray:
-    """``h = step(h, a[t], b[t])``; a restarted step is ``step(initial, ...)``, or ``b[t]``
-    when there is no ``initial`` (the identity combined with ``b[t]``)."""
+    """``h = step(h, a[t], b[t])``.  The first step is ``step(initial, ...)``; a reset
+    step (the first one included) is ``step(reset_value, ...)``; a missing ``initial``
+    or ``reset_value`` is the identity, i.e. the step is ``b[t]``."""
     b = np.asarray(b)
     shape = np.broadcast_shapes(np.shape(a), b.shape)
     b = np.moveaxis(np.broadcast_to(b, shape), axis, 0)
@@ -32,54 +34,76 @@ def _scan(
     if reset is not None:
         flags = np.moveaxis(np.broadcast_to(np.asarray(reset, dtype=bool), shape), axis, 0)
     order = range(b.shape[0] - 1, -1, -1) if reverse else range(b.shape[0])
+
+    def start(state: Any, t: int) -> Any:
+        if state is None:
+            return b[t]
+        return step(np.broadcast_to(np.asarray(state), b.shape[1:]), a[t], b[t])
+
     out = np.empty(b.shape, dtype=dtype)
     h: Any = None
     for t in order:
-        fresh = b[t]  # state replaced by `initial` (or the identity)
-        if initial is not None:
-            fresh = step(np.broadcast_to(np.asarray(initial), b.shape[1:]), a[t], b[t])
-        h = fresh if h is None else np.where(flags[t], fresh, step(h, a[t], b[t]))
+        carried = start(initial, t) if h is None else step(h, a[t], b[t])
+        h = np.where(flags[t], start(reset_value, t), carried)
         out[t] = h
     return np.moveaxis(out, 0, axis)
 
 
-def _elementwise(step, x, dtype, axis, reverse, reset, initial) -> np.ndarray:
+def _elementwise(step, x, dtype, axis, reverse, reset, initial, reset_value) -> np.ndarray:
     """A scan whose step combines the state with ``x[t]`` only, computed in ``dtype``."""
     return _scan(
-        lambda h, _, xt: step(h, xt), 0, x.astype(dtype), axis, initial, reverse, reset, dtype
+        lambda h, _, xt: step(h, xt), 0, x.astype(dtype), axis, initial, reverse, reset, dtype,
+        reset_value,
     )
 
 
-def linear_recurrence(a, b, *, axis=0, initial=None, reverse=False, reset=None, dtype=None):
-    """``h[t] = a[t] * h[t-1] + b[t]``; restart: ``a*initial + b``, or ``b`` without initial."""
-    dtype = dtype or np.result_type(a, b, *(() if initial is None else (initial,)))
-    return _scan(lambda h, at, bt: at * h + bt, a, b, axis, initial, reverse, reset, dtype)
+def _states(*values: Any) -> tuple[Any, ...]:
+    return tuple(v for v in values if v is not None)
 
 
-def discounted_cumsum(x, discount, *, axis=0, initial=None, reverse=False, reset=None):
+def linear_recurrence(
+    a, b, *, axis=0, initial=None, reverse=False, reset=None, reset_value=None, dtype=None
+):
+    """``h[t] = a[t] * h[t-1] + b[t]``; the first step ``a*initial + b``, a reset step
+    ``a*reset_value + b``, or ``b`` where those are None."""
+    dtype = dtype or np.result_type(a, b, *_states(initial, reset_value))
+    return _scan(
+        lambda h, at, bt: at * h + bt, a, b, axis, initial, reverse, reset, dtype, reset_value
+    )
+
+
+def discounted_cumsum(
+    x, discount, *, axis=0, initial=None, reverse=False, reset=None, reset_value=None
+):
     """``h[t] = discount * h[t-1] + x[t]``."""
-    return linear_recurrence(discount, x, axis=axis, initial=initial, reverse=reverse, reset=reset)
+    return linear_recurrence(
+        discount, x, axis=axis, initial=initial, reverse=reverse, reset=reset,
+        reset_value=reset_value,
+    )
 
 
-def cumsum(x, *, axis=0, reverse=False, reset=None, initial=None, dtype=None):
-    """``h[t] = h[t-1] + x[t]``; restart from ``initial`` (or 0)."""
+def cumsum(x, *, axis=0, reverse=False, reset=None, initial=None, reset_value=None, dtype=None):
+    """``h[t] = h[t-1] + x[t]``; start from ``initial``, restart from ``reset_value``
+    (each 0 when None)."""
     x = np.asarray(x)
     dtype = dtype or np.cumsum(np.zeros(1, x.dtype)).dtype
-    return _elementwise(np.add, x, dtype, axis, reverse, reset, initial)
+    return _elementwise(np.add, x, dtype, axis, reverse, reset, initial, reset_value)
 
 
-def cumprod(x, *, axis=0, reverse=False, reset=None, initial=None, dtype=None):
-    """``h[t] = h[t-1] * x[t]``; restart from ``initial`` (or 1)."""
+def cumprod(x, *, axis=0, reverse=False, reset=None, initial=None, reset_value=None, dtype=None):
+    """``h[t] = h[t-1] * x[t]``; start from ``initial``, restart from ``reset_value``
+    (each 1 when None)."""
     x = np.asarray(x)
     dtype = dtype or np.cumprod(np.zeros(1, x.dtype)).dtype
-    return _elementwise(np.multiply, x, dtype, axis, reverse, reset, initial)
+    return _elementwise(np.multiply, x, dtype, axis, reverse, reset, initial, reset_value)
 
 
-def logcumsumexp(x, *, axis=0, reverse=False, reset=None, initial=None):
-    """``h[t] = logaddexp(h[t-1], x[t])``; restart from ``initial`` (or -inf)."""
+def logcumsumexp(x, *, axis=0, reverse=False, reset=None, initial=None, reset_value=None):
+    """``h[t] = logaddexp(h[t-1], x[t])``; start from ``initial``, restart from
+    ``reset_value`` (each -inf when None)."""
     x = np.asarray(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.float64
-    return _elementwise(np.logaddexp, x, dtype, axis, reverse, reset, initial)
+    return _elementwise(np.logaddexp, x, dtype, axis, reverse, reset, initial, reset_value)
 
 
 def ewm(

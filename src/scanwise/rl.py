@@ -23,17 +23,7 @@ from . import _validate as v
 
 def _rate(value: Any, name: str, reduced: tuple[int, ...]) -> float | np.ndarray:
     """A number in [0, 1], or an array of them broadcastable to the non-time shape."""
-    value = _torch.to_numpy(value)
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a number in [0, 1], got a bool")
-    if isinstance(value, (int, float)):
-        arr = np.asarray(float(value))
-    else:
-        arr = v.as_numeric(value, name)
-        if arr.dtype.kind not in "iuf":
-            raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
-    if not np.all((arr >= 0) & (arr <= 1)):
-        raise ValueError(f"{name} must lie in [0, 1]")
+    arr = v.rate(_torch.to_numpy(value, name), name)
     if arr.ndim == 0:
         return float(arr)
     try:
@@ -47,11 +37,11 @@ def _rate(value: Any, name: str, reduced: tuple[int, ...]) -> float | np.ndarray
 def _inputs(
     rewards: Any, others: dict[str, Any], axis: Any
 ) -> tuple[np.ndarray, dict[str, np.ndarray], int, tuple[int, ...], np.dtype]:
-    r = v.as_numeric(_torch.to_numpy(rewards), "rewards")
+    r = v.as_numeric(_torch.to_numpy(rewards, "rewards"), "rewards")
     ax = v.scan_axis(axis, r.ndim, "rewards")
     arrays = {}
     for name, value in others.items():
-        arr = v.as_numeric(_torch.to_numpy(value), name)
+        arr = v.as_numeric(_torch.to_numpy(value, name), name)
         if arr.shape != r.shape:
             raise ValueError(
                 f"{name} has shape {arr.shape}, expected the shape of rewards {r.shape}"
@@ -64,12 +54,16 @@ def _inputs(
     return r, arrays, ax, reduced, result
 
 
-def _flags(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
-    return v.flags(_torch.to_numpy(value), shape, name)
+def _flags(value: Any, shape: tuple[int, ...], axis: int, name: str) -> np.ndarray:
+    return v.step_flags(_torch.to_numpy(value, name), shape, axis, name)
 
 
-def _back(result: np.ndarray, template: Any) -> Any:
-    return result if template is None else _torch.like(result, template)
+def _back(result: np.ndarray, template: Any, *tensors: Any) -> Any:
+    """The result as a tensor like ``template`` (None: NumPy), in torch's promotion of
+    the tensor inputs (integers give the default float dtype, never a truncation)."""
+    if template is None:
+        return result
+    return _torch.like(result, template, _torch.result_dtype(*tensors))
 
 
 def gae(
@@ -128,15 +122,16 @@ def gae(
     r, arrs, ax, reduced, result = _inputs(
         rewards, {"values": values, "next_values": next_values}, axis
     )
-    term = _flags(terminated, r.shape, "terminated")
-    dn = term if done is None else _flags(done, r.shape, "done")
+    term = _flags(terminated, r.shape, ax, "terminated")
+    dn = term if done is None else _flags(done, r.shape, ax, "done")
     g = _rate(discount, "discount", reduced)
     lm = _rate(lam, "lam", reduced)
     outs = None if out is None else _gae_out(out, r.shape, result, template)
     adv, ret = _returns.gae(
         r, arrs["values"], arrs["next_values"], term, dn, g, lm, ax, result, outs
     )
-    return _back(adv, template), _back(ret, template)
+    tensors = (rewards, values, next_values)
+    return _back(adv, template, *tensors), _back(ret, template, *tensors)
 
 
 def _gae_out(
@@ -210,10 +205,10 @@ def discounted_returns(
         return _dask.discounted_returns(rewards, done, discount, bootstrap, axis)
     template = _torch.first_tensor(rewards)
     r, _, ax, reduced, result = _inputs(rewards, {}, axis)
-    dn = None if done is None else _flags(done, r.shape, "done")
+    dn = None if done is None else _flags(done, r.shape, ax, "done")
     g = _rate(discount, "discount", reduced)
     boot = None
     if bootstrap is not None:
-        boot = v.state(_torch.to_numpy(bootstrap), r.shape, ax, "bootstrap")
+        boot = v.state(_torch.to_numpy(bootstrap, "bootstrap"), r.shape, ax, "bootstrap")
     out = _returns.discounted_returns(r, dn, g, boot, ax, result)
-    return _back(out, template)
+    return _back(out, template, rewards, bootstrap)

@@ -11,15 +11,21 @@ Shared semantics
 ``reverse``
     Scan from the last step to the first, e.g. ``h[t] = a[t] * h[t+1] + b[t]``.
 ``reset``
-    Boolean (or 0/1) array broadcastable to the input.  Where ``reset[t]`` is true, step
-    ``t`` does not receive the carried state: the state is replaced by ``initial`` (the
-    op's identity when ``initial`` is None) before step ``t`` is applied.  With
+    Boolean (or 0/1) array with the input's shape along ``axis`` (it may broadcast
+    across the other axes, not along time).  Where ``reset[t]`` is true, step ``t``
+    does not receive the carried state: the state is replaced by ``reset_value`` (the
+    op's identity when ``reset_value`` is None) before step ``t`` is applied.  With
     ``reverse=True`` a reset therefore marks the *last* step of a segment in time order,
     which is exactly an RL ``done`` flag.
 ``initial``
-    The state before the first step (and after every reset): the shape of the input
-    without ``axis``, or anything that broadcasts to it.  Passing the last slice of one
-    call as ``initial`` of the next continues the scan exactly (streaming).
+    The carried state before the first step only (``initial_state`` of PyTorch scan
+    libraries): the shape of the input without ``axis``, or anything that broadcasts to
+    it.  A reset on the first step wins over it.  Passing the last slice of one call as
+    ``initial`` of the next continues the scan exactly, resets included (streaming).
+``reset_value``
+    The state a reset restarts from (same shapes as ``initial``); default the op's
+    identity (0 for sums and recurrences, 1 for products, ``-inf`` in log space).  It
+    promotes the result dtype as ``initial`` does.
 ``out``
     As NumPy: an array of the result's shape whose dtype can hold the result
     (``same_kind``).  It may be the input itself (in place).  Without ``out`` no input is
@@ -45,14 +51,22 @@ from ._frames import accepts_frames
 
 
 def _prepare(
-    x: Any, axis: Any, reset: Any, initial: Any, reverse: Any, name: str = "x"
-) -> tuple[np.ndarray, int, np.ndarray | None, np.ndarray | None, bool]:
+    x: Any, axis: Any, reset: Any, initial: Any, reverse: Any, reset_value: Any,
+    name: str = "x",
+) -> tuple[np.ndarray, int, np.ndarray | None, np.ndarray | None, np.ndarray | None, bool]:
     arr = v.as_numeric(x, name)
     ax = v.scan_axis(axis, arr.ndim, name)
     rev = v.flag(reverse, "reverse")
-    rst = None if reset is None else v.flags(reset, arr.shape, "reset")
+    rst = None if reset is None else v.step_flags(reset, arr.shape, ax, "reset")
     init = None if initial is None else v.state(initial, arr.shape, ax)
-    return arr, ax, rst, init, rev
+    rval = None if reset_value is None else v.state(reset_value, arr.shape, ax, "reset_value")
+    return arr, ax, rst, init, rval, rev
+
+
+def _state_dtype(init: np.ndarray | None, rval: np.ndarray | None) -> np.dtype | None:
+    """The dtype ``initial`` and ``reset_value`` promote the result by (None: neither)."""
+    given = [s.dtype for s in (init, rval) if s is not None]
+    return np.result_type(*given) if given else None
 
 
 def _any_dask(*values: Any) -> bool:
@@ -80,17 +94,18 @@ def _accumulate(
     reverse: bool,
     reset: ArrayLike | None,
     initial: ArrayLike | None,
+    reset_value: ArrayLike | None,
     out: np.ndarray | None,
 ) -> np.ndarray:
-    if _any_dask(x, reset, initial):
+    if _any_dask(x, reset, initial, reset_value):
         return _dask.accumulate(
             "cumsum" if op is np.add else "cumprod", _dask_array(x), axis, dtype,
             v.flag(include_initial, "include_initial"), v.flag(reverse, "reverse"), reset,
-            initial, out,
+            initial, reset_value, out,
         )
-    arr, ax, rst, init, rev = _prepare(x, axis, reset, initial, reverse)
+    arr, ax, rst, init, rval, rev = _prepare(x, axis, reset, initial, reverse, reset_value)
     inc = v.flag(include_initial, "include_initial")
-    result = v.accumulate_dtype(op, arr.dtype, dtype, None if init is None else init.dtype)
+    result = v.accumulate_dtype(op, arr.dtype, dtype, _state_dtype(init, rval))
     if out is not None:
         out = v.out_array(out, _result_shape(arr.shape, ax, inc), result)
     identity = op.identity
@@ -101,13 +116,15 @@ def _accumulate(
         # a reset multiplies x by the identity 1
         a = arr
         b = np.broadcast_to(np.array(-0.0 if result.kind in "fc" else 0, dtype=result), arr.shape)
-        if init is None:
-            init = np.ones(arr.shape[:ax] + (1,) + arr.shape[ax + 1 :], dtype=result)
+        ones = np.ones(arr.shape[:ax] + (1,) + arr.shape[ax + 1 :], dtype=result)
+        init = ones if init is None else init
+        rval = ones if rval is None and rst is not None else rval
     return _dispatch.run(
         "linear",
         b=b,
         a=a,
         init=init,
+        rval=rval,
         reset=rst,
         axis=ax,
         reverse=rev,
@@ -129,6 +146,7 @@ def cumsum(
     reverse: bool = False,
     reset: ArrayLike | None = None,
     initial: ArrayLike | None = None,
+    reset_value: ArrayLike | None = None,
     out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cumulative sum ``h[t] = h[t-1] + x[t]`` along ``axis``.
@@ -141,8 +159,10 @@ def cumsum(
         include_initial: prepend the identity 0 (or ``initial``) as
             :func:`numpy.cumulative_sum` does; with ``reverse=True`` it goes at the end.
         reverse: sum from the end: ``h[t] = x[t] + h[t+1]``.
-        reset: where true, the sum restarts at step t (from ``initial``, else 0).
-        initial: starting value per series (shape of ``x`` without ``axis``).
+        reset: where true, the sum restarts at step t (from ``reset_value``, else 0).
+        initial: the state before the first step, per series (shape of ``x`` without
+            ``axis``); a reset does not restart from it.
+        reset_value: the state a reset restarts from (default 0).
         out: output array; may be ``x`` itself.
 
     Returns:
@@ -157,8 +177,20 @@ def cumsum(
         array([1., 3., 3., 7.])
         >>> scanwise.cumsum([1, 2, 3], reverse=True, include_initial=True)
         array([6, 5, 3, 0])
+
+        Streaming: the last value of one call is ``initial`` of the next, and a reset in
+        the second call restarts from 0, as in one call over both:
+
+        >>> x, r = [1.0] * 6, [0, 0, 0, 0, 1, 0]
+        >>> a = scanwise.cumsum(x[:3], reset=r[:3])
+        >>> scanwise.cumsum(x[3:], reset=r[3:], initial=a[-1])
+        array([4., 1., 2.])
+        >>> scanwise.cumsum(x, reset=r)
+        array([1., 2., 3., 4., 1., 2.])
     """
-    return _accumulate(np.add, x, axis, dtype, include_initial, reverse, reset, initial, out)
+    return _accumulate(
+        np.add, x, axis, dtype, include_initial, reverse, reset, initial, reset_value, out
+    )
 
 
 @accepts_frames()
@@ -172,12 +204,14 @@ def cumprod(
     reverse: bool = False,
     reset: ArrayLike | None = None,
     initial: ArrayLike | None = None,
+    reset_value: ArrayLike | None = None,
     out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cumulative product ``h[t] = x[t] * h[t-1]`` along ``axis``.
 
     Same keywords and rules as :func:`cumsum`, with identity 1: a reset restarts the
-    product at ``x[t]`` (or ``initial * x[t]``); ``include_initial`` inserts 1.
+    product at ``x[t]`` (or ``reset_value * x[t]``); the first step is
+    ``initial * x[0]``; ``include_initial`` inserts 1 (or ``initial``).
 
     Example:
         >>> import scanwise
@@ -186,7 +220,9 @@ def cumprod(
         >>> scanwise.cumprod([2.0, 2.0, 2.0], reverse=True)
         array([8., 4., 2.])
     """
-    return _accumulate(np.multiply, x, axis, dtype, include_initial, reverse, reset, initial, out)
+    return _accumulate(
+        np.multiply, x, axis, dtype, include_initial, reverse, reset, initial, reset_value, out
+    )
 
 
 @accepts_frames()
@@ -198,6 +234,7 @@ def logcumsumexp(
     reverse: bool = False,
     reset: ArrayLike | None = None,
     initial: ArrayLike | None = None,
+    reset_value: ArrayLike | None = None,
     out: np.ndarray | None = None,
 ) -> np.ndarray:
     """``h[t] = log(exp(h[t-1]) + exp(x[t]))`` along ``axis``, without overflow.
@@ -205,8 +242,9 @@ def logcumsumexp(
     Equals ``numpy.logaddexp.accumulate`` (the same ``logaddexp`` per step), and is exact
     at ``-inf`` (the identity: ``-inf`` entries contribute nothing), ``+inf`` and very
     large values.  NaN propagates.  Real input only: integers and bools are computed in
-    float64, float32 stays float32, complex input raises ``TypeError``.  A reset
-    restarts at ``x[t]`` (or ``logaddexp(initial, x[t])``).
+    float64, float32 stays float32, complex input raises ``TypeError``.  The first step
+    is ``logaddexp(initial, x[0])``; a reset restarts at ``x[t]`` (or
+    ``logaddexp(reset_value, x[t])``).
 
     Example:
         >>> import numpy as np, scanwise
@@ -215,13 +253,14 @@ def logcumsumexp(
         >>> scanwise.logcumsumexp([1000.0, 1000.0])
         array([1000.        , 1000.69314718])
     """
-    if _any_dask(x, reset, initial):
+    if _any_dask(x, reset, initial, reset_value):
         return _dask.logcumsumexp(
-            _dask_array(x), axis, v.flag(reverse, "reverse"), reset, initial, out
+            _dask_array(x), axis, v.flag(reverse, "reverse"), reset, initial, reset_value, out
         )
-    arr, ax, rst, init, rev = _prepare(x, axis, reset, initial, reverse)
-    if arr.dtype.kind == "c" or (init is not None and init.dtype.kind == "c"):
-        raise TypeError("logcumsumexp needs real input; x (or initial) is complex")
+    arr, ax, rst, init, rval, rev = _prepare(x, axis, reset, initial, reverse, reset_value)
+    for name, value in (("x", arr), ("initial", init), ("reset_value", rval)):
+        if value is not None and value.dtype.kind == "c":
+            raise TypeError(f"logcumsumexp needs real input; {name} is complex")
     result = arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float64)
     if out is not None:
         out = v.out_array(out, arr.shape, result)
@@ -229,6 +268,7 @@ def logcumsumexp(
         "logaddexp",
         b=arr,
         init=init,
+        rval=rval,
         reset=rst,
         axis=ax,
         reverse=rev,
@@ -254,14 +294,17 @@ def linear_recurrence(
     initial: ArrayLike | None = None,
     reverse: bool = False,
     reset: ArrayLike | None = None,
+    reset_value: ArrayLike | None = None,
     out: np.ndarray | None = None,
 ) -> np.ndarray:
     """First-order linear recurrence ``h[t] = a[t] * h[t-1] + b[t]`` along ``axis``.
 
-    ``h[-1] = initial`` (default 0).  ``a`` broadcasts against ``b`` (a scalar, a
-    per-channel or a per-step ``a`` all work) and the result has their broadcast shape.
-    With ``initial=None`` the first step (and every reset step) is ``h[t] = b[t]``
-    exactly, i.e. ``a[t]`` is not applied to the zero state.  ``reverse=True`` runs from
+    ``h[-1] = initial`` (default 0); a reset at step ``t`` restarts from ``reset_value``
+    (default 0): ``h[t] = a[t] * reset_value + b[t]``.  ``a`` broadcasts against ``b``
+    (a scalar, a per-channel or a per-step ``a`` all work) and the result has their
+    broadcast shape.  With ``initial=None`` the first step (with ``reset_value=None``
+    every reset step) is ``h[t] = b[t]`` exactly, i.e. ``a[t]`` is not applied to the
+    zero state.  ``reverse=True`` runs from
     the last step: ``h[t] = a[t] * h[t+1] + b[t]``.  The dtype is the NumPy promotion of
     ``a``, ``b`` and ``initial`` (Python numbers are weak: a float discount keeps a
     float32 ``b`` in float32).
@@ -273,15 +316,17 @@ def linear_recurrence(
         >>> scanwise.linear_recurrence([1, 2, 3], [1, 1, 1], initial=10)
         array([11, 23, 70])
     """
-    if _any_dask(a, b, reset, initial):
-        return _dask.linear(a, b, axis, initial, v.flag(reverse, "reverse"), reset, out)
+    if _any_dask(a, b, reset, initial, reset_value):
+        return _dask.linear(
+            a, b, axis, initial, v.flag(reverse, "reverse"), reset, reset_value, out
+        )
     a_in = v.as_weak_scalar_or_array(a, "a")
     b_arr = v.as_numeric(b, "b")
     if isinstance(a_in, np.ndarray) and a_in.ndim:
         shape = v.common_shape(a_in, b_arr, ("a", "b"))
         b_arr = np.broadcast_to(b_arr, shape)
         a_in = np.broadcast_to(a_in, shape)
-    return _recurrence(a_in, b_arr, axis, initial, reverse, reset, out, "b")
+    return _recurrence(a_in, b_arr, axis, initial, reverse, reset, reset_value, out, "b")
 
 
 @accepts_frames()
@@ -294,6 +339,7 @@ def discounted_cumsum(
     initial: ArrayLike | None = None,
     reverse: bool = False,
     reset: ArrayLike | None = None,
+    reset_value: ArrayLike | None = None,
     out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Discounted cumulative sum ``h[t] = discount * h[t-1] + x[t]``.
@@ -310,15 +356,16 @@ def discounted_cumsum(
         ...                            reset=[False, True, False, False])
         array([1.5, 1. , 1.5, 1. ])
     """
-    if _any_dask(x, discount, reset, initial):
+    if _any_dask(x, discount, reset, initial, reset_value):
         return _dask.linear(
-            discount, _dask_array(x), axis, initial, v.flag(reverse, "reverse"), reset, out
+            v.factor(discount, "discount"), _dask_array(x), axis, initial,
+            v.flag(reverse, "reverse"), reset, reset_value, out,
         )
     x_arr = v.as_numeric(x, "x")
-    d = v.as_weak_scalar_or_array(discount, "discount")
+    d = v.factor(discount, "discount")
     if isinstance(d, np.ndarray) and d.ndim:
         d = v.broadcast(d, x_arr.shape, "discount")
-    return _recurrence(d, x_arr, axis, initial, reverse, reset, out, "x")
+    return _recurrence(d, x_arr, axis, initial, reverse, reset, reset_value, out, "x")
 
 
 def _recurrence(
@@ -328,16 +375,15 @@ def _recurrence(
     initial: Any,
     reverse: Any,
     reset: Any,
+    reset_value: Any,
     out: Any,
     name: str,
 ) -> np.ndarray:
-    b, ax, rst, init, rev = _prepare(b, axis, reset, initial, reverse, name)
-    if init is None:
-        result = _recurrence_dtype(a, b)
-    else:
-        result = _recurrence_dtype(a, b, init)
+    b, ax, rst, init, rval, rev = _prepare(b, axis, reset, initial, reverse, reset_value, name)
+    result = _recurrence_dtype(a, b, *(s for s in (init, rval) if s is not None))
     if out is not None:
         out = v.out_array(out, b.shape, result)
     return _dispatch.run(
-        "linear", b=b, a=a, init=init, reset=rst, axis=ax, reverse=rev, out=out, result=result
+        "linear", b=b, a=a, init=init, rval=rval, reset=rst, axis=ax, reverse=rev, out=out,
+        result=result,
     )

@@ -1,6 +1,7 @@
 """Reduce-then-scan kernel for a few long series of ``h[t] = a[t] * h[t-1] + b[t]``.
 
-Same canonical layout and start/reset rule as :mod:`scanwise._kernels.linear`.  Steps
+Same canonical layout and start/reset rule (``init`` at the first step, ``rval`` at
+resets) as :mod:`scanwise._kernels.linear`.  Steps
 are grouped with the carry law of :mod:`scanwise._carry`, four per link of the
 dependency chain, so it rounds differently from the one-step-at-a-time loop (results
 agree to a few ulps times the series length; they never depend on the thread count).
@@ -17,7 +18,7 @@ from .stream import drain, put
 
 
 @njit(inline="always")
-def _step(a, b, init, reset, o, t, i, first=False):  # pragma: no cover - numba
+def _step(a, b, init, rval, reset, o, t, i, first=False):  # pragma: no cover - numba
     """Step t as a map ``(restart, A, B)``, with the start/reset rule folded in.
 
     ``first`` is true only for the call that may be step 0; elsewhere it is the constant
@@ -25,21 +26,24 @@ def _step(a, b, init, reset, o, t, i, first=False):  # pragma: no cover - numba
     """
     av = at(a, o, t, i)
     bv = b[o, t, i]
-    restart = first and t == 0
-    if reset is not None:
-        restart = restart or reset[o, t, i]
-    if restart and init is not None:
+    if reset is not None and reset[o, t, i]:
+        if rval is None:
+            return True, av, bv
+        return True, av, av * rval[o, t, i] + bv
+    if first and t == 0:
+        if init is None:
+            return True, av, bv
         return True, av, av * init[o, t, i] + bv
-    return restart, av, bv
+    return False, av, bv
 
 
 @njit(inline="always")
-def _four(a, b, init, reset, o, t, i):  # pragma: no cover - numba
+def _four(a, b, init, rval, reset, o, t, i):  # pragma: no cover - numba
     """Maps of steps t..t+3 as prefixes: (t), (t..t+1), (t..t+2), (t..t+3)."""
-    r0, a0, b0 = _step(a, b, init, reset, o, t, i)
-    r1, a1, b1 = _step(a, b, init, reset, o, t + 1, i)
-    r2, a2, b2 = _step(a, b, init, reset, o, t + 2, i)
-    r3, a3, b3 = _step(a, b, init, reset, o, t + 3, i)
+    r0, a0, b0 = _step(a, b, init, rval, reset, o, t, i)
+    r1, a1, b1 = _step(a, b, init, rval, reset, o, t + 1, i)
+    r2, a2, b2 = _step(a, b, init, rval, reset, o, t + 2, i)
+    r3, a3, b3 = _step(a, b, init, rval, reset, o, t + 3, i)
     r01, a01, b01 = compose(r0, a0, b0, r1, a1, b1)
     r02, a02, b02 = compose(r01, a01, b01, r2, a2, b2)
     r03, a03, b03 = compose(r02, a02, b02, r3, a3, b3)
@@ -47,31 +51,31 @@ def _four(a, b, init, reset, o, t, i):  # pragma: no cover - numba
 
 
 @njit(inline="always")
-def _summary(a, b, init, reset, o, i, t0, t1):  # pragma: no cover - numba
+def _summary(a, b, init, rval, reset, o, i, t0, t1):  # pragma: no cover - numba
     """Compose the maps of steps ``t0 <= t < t1`` into one ``(r, A, B)``."""
-    r, A, B = _step(a, b, init, reset, o, t0, i, True)
+    r, A, B = _step(a, b, init, rval, reset, o, t0, i, True)
     t = t0 + 1
     while t + 4 <= t1:
-        _, _, _, _, _, _, _, _, _, rk, ak, bk = _four(a, b, init, reset, o, t, i)
+        _, _, _, _, _, _, _, _, _, rk, ak, bk = _four(a, b, init, rval, reset, o, t, i)
         r, A, B = compose(r, A, B, rk, ak, bk)
         t += 4
     while t < t1:
-        rk, ak, bk = _step(a, b, init, reset, o, t, i)
+        rk, ak, bk = _step(a, b, init, rval, reset, o, t, i)
         r, A, B = compose(r, A, B, rk, ak, bk)
         t += 1
     return r, A, B
 
 
 @njit(inline="always")
-def _rescan(a, b, init, reset, out, o, i, t0, t1, h, stream):  # pragma: no cover - numba
+def _rescan(a, b, init, rval, reset, out, o, i, t0, t1, h, stream):  # pragma: no cover - numba
     """Write ``out[t0:t1]`` from the entering state ``h``; one chain link per 4 steps
     (``stream``: non-temporal stores, :mod:`scanwise._kernels.stream`)."""
-    rk, ak, bk = _step(a, b, init, reset, o, t0, i, True)
+    rk, ak, bk = _step(a, b, init, rval, reset, o, t0, i, True)
     h = apply(rk, ak, bk, h)
     put(out, (o, t0, i), h, stream)
     t = t0 + 1
     while t + 4 <= t1:
-        r0, a0, b0, r1, a1, b1, r2, a2, b2, r3, a3, b3 = _four(a, b, init, reset, o, t, i)
+        r0, a0, b0, r1, a1, b1, r2, a2, b2, r3, a3, b3 = _four(a, b, init, rval, reset, o, t, i)
         put(out, (o, t, i), apply(r0, a0, b0, h), stream)
         put(out, (o, t + 1, i), apply(r1, a1, b1, h), stream)
         put(out, (o, t + 2, i), apply(r2, a2, b2, h), stream)
@@ -79,7 +83,7 @@ def _rescan(a, b, init, reset, out, o, i, t0, t1, h, stream):  # pragma: no cove
         put(out, (o, t + 3, i), h, stream)
         t += 4
     while t < t1:
-        rk, ak, bk = _step(a, b, init, reset, o, t, i)
+        rk, ak, bk = _step(a, b, init, rval, reset, o, t, i)
         h = apply(rk, ak, bk, h)
         put(out, (o, t, i), h, stream)
         t += 1
@@ -90,7 +94,7 @@ def _chunked_kernel(stream: bool) -> kernel:
     closure constant: each call compiles only the copy of the rescan it runs)."""
 
     def linear_scan_chunked(
-        a, b, init, reset, out, chunk, sum_r, sum_a, sum_b
+        a, b, init, rval, reset, out, chunk, sum_r, sum_a, sum_b
     ):  # pragma: no cover - numba
         """Reduce-then-scan over fixed-size time chunks, series after series.
 
@@ -110,7 +114,7 @@ def _chunked_kernel(stream: bool) -> kernel:
             for i in range(n_inner):
                 for c in prange(n_chunks):
                     t0 = c * chunk
-                    r, A, B = _summary(a, b, init, reset, o, i, t0, min(n_t, t0 + chunk))
+                    r, A, B = _summary(a, b, init, rval, reset, o, i, t0, min(n_t, t0 + chunk))
                     sum_r[c] = r
                     sum_a[c] = A
                     sum_b[c] = B
@@ -122,7 +126,7 @@ def _chunked_kernel(stream: bool) -> kernel:
                 for c in prange(n_chunks):
                     t0 = c * chunk
                     t1 = min(n_t, t0 + chunk)
-                    _rescan(a, b, init, reset, out, o, i, t0, t1, sum_b[c], stream)
+                    _rescan(a, b, init, rval, reset, out, o, i, t0, t1, sum_b[c], stream)
                     drain(stream)
 
     linear_scan_chunked.__qualname__ = f"linear_scan_chunked{'_stream' if stream else ''}"

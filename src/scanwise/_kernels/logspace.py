@@ -1,8 +1,8 @@
 """Kernel for ``logcumsumexp``: ``h[t] = logaddexp(h[t-1], x[t])`` on ``(outer, T, inner)``.
 
 Start/reset rule as in :mod:`scanwise._kernels.linear`, in log space: the identity is
-``-inf``, so a restart without ``init`` gives ``h[t] = x[t]`` and with ``init`` gives
-``logaddexp(init, x[t])``.  ``logaddexp`` follows NumPy's definition exactly: equal
+``-inf``, so a start (restart) without ``init`` (``rval``) gives ``h[t] = x[t]`` and
+with it ``logaddexp(init, x[t])``.  ``logaddexp`` follows NumPy's definition exactly: equal
 arguments (including two infinities of one sign) return ``x + log(2)``; otherwise the
 larger argument plus ``log1p(exp(-|x - y|))``, which never overflows; NaN propagates.
 ``exp`` and ``log1p`` come from :mod:`scanwise._kernels.vecmath` (within about 1 ulp of
@@ -43,13 +43,16 @@ def logaddexp(x, y):  # pragma: no cover - numba
 
 
 @njit(inline="always")
-def _lanes(x, init, reset, out, o, t, i0, h, first):  # pragma: no cover - numba
-    """Step ``t`` of lanes ``i0 ..``; ``h`` holds their float64 states.  Restart from
-    ``init`` (or -inf, the identity) at the ``first`` step and at resets."""
+def _lanes(x, init, rval, reset, out, o, t, i0, h, first):  # pragma: no cover - numba
+    """Step ``t`` of lanes ``i0 ..``; ``h`` holds their float64 states.  Start from
+    ``init`` at the ``first`` step and restart from ``rval`` at resets (a reset wins;
+    either None is -inf, the identity)."""
     for j in range(h.size):
         i = i0 + j
         prev = h[j]
-        if first or (reset is not None and reset[o, t, i]):
+        if reset is not None and reset[o, t, i]:
+            prev = -np.inf if rval is None else np.float64(rval[o, t, i])
+        elif first:
             prev = -np.inf if init is None else np.float64(init[o, t, i])
         v = logaddexp(prev, np.float64(x[o, t, i]))
         h[j] = v
@@ -57,7 +60,7 @@ def _lanes(x, init, reset, out, o, t, i0, h, first):  # pragma: no cover - numba
 
 
 @kernel
-def logaddexp_scan(x, init, reset, out, block):  # pragma: no cover - numba
+def logaddexp_scan(x, init, rval, reset, out, block):  # pragma: no cover - numba
     """Sequential log-add scan along axis 1; parallel over outer x blocks of inner lanes
     (the lane loop vectorises when the inner axis is contiguous)."""
     n_outer, n_t, n_inner = out.shape
@@ -68,6 +71,6 @@ def logaddexp_scan(x, init, reset, out, block):  # pragma: no cover - numba
         o = k // n_blocks
         i0 = (k - o * n_blocks) * block
         h = np.empty(min(n_inner, i0 + block) - i0)
-        _lanes(x, init, reset, out, o, 0, i0, h, True)
+        _lanes(x, init, rval, reset, out, o, 0, i0, h, True)
         for t in range(1, n_t):
-            _lanes(x, init, reset, out, o, t, i0, h, False)
+            _lanes(x, init, rval, reset, out, o, t, i0, h, False)
