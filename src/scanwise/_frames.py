@@ -92,6 +92,8 @@ from typing import Any
 
 import numpy as np
 
+from . import _polars
+
 
 def _ndim(obj: Any) -> int:
     return len(obj.shape)  # polars objects have no .ndim
@@ -126,7 +128,7 @@ def to_numpy(obj: Any) -> np.ndarray:
             except (TypeError, ValueError):
                 return obj.to_numpy()
         return obj.to_numpy()
-    return np.asarray(obj.to_numpy())
+    return _polars.to_numpy(obj)
 
 
 def wrap(values: np.ndarray, like: Any) -> Any:
@@ -136,19 +138,14 @@ def wrap(values: np.ndarray, like: Any) -> Any:
         if _ndim(like) == 1:
             return pd.Series(values, index=like.index, name=like.name, copy=False)
         return pd.DataFrame(values, index=like.index, columns=like.columns, copy=False)
-    pl = sys.modules["polars"]
-    if isinstance(like, pl.Series):
-        return pl.Series(like.name, values)
-    return pl.DataFrame(
-        {name: values[:, k] for k, name in enumerate(like.columns)}
-    )
+    return _polars.wrap(values, like)
 
 
 def _keyword(name: str, value: Any, like: Any) -> Any:
     if name == "times":
         pl = sys.modules.get("polars")
-        if pl is not None and isinstance(value, pl.Series):
-            return value.to_numpy()
+        if pl is not None and isinstance(value, (pl.Series, pl.DataFrame)):
+            return _polars.times(value)
         return value  # pandas Index/Series are handled (with time zones) by as_times
     if _kind(value) is not None or _is_series_like(value):
         value = to_numpy(value)
@@ -191,6 +188,8 @@ def accepts_frames(
             if kwargs.get("dim") is not None:
                 raise ValueError("dim= is for xarray inputs; use axis= for arrays")
             kwargs.pop("dim", None)
+            if _polars.takes(args, kwargs, template):  # eager polars in; LazyFrame/Expr refused
+                return _polars.call(fn, template, args, kwargs)
             kinds = [_kind(a) for a in args]
             if not any(kinds):
                 return fn(*args, **kwargs)
@@ -211,21 +210,7 @@ def accepts_frames(
                 raise ValueError(f"out= is for NumPy arrays, not {type(like).__name__} input")
             if _kind(like) == "pandas":
                 return _pandas_call(fn, template, args, kinds, kwargs, mode, names)
-            arrays = []
-            for a, k in zip(args, kinds, strict=True):
-                if k is None:
-                    arrays.append(a)
-                    continue
-                arr = to_numpy(a)
-                if arr.ndim == 1 and _ndim(like) == 2:
-                    arr = arr[:, None]  # a Series beside a DataFrame: one value per row
-                arrays.append(arr)
-            kw = {n: _keyword(n, val, like) for n, val in kwargs.items()}
-            kw["axis"] = 0
-            result = fn(*arrays, **kw)
-            if isinstance(result, tuple):  # (values, state)
-                return (wrap(result[0], like), *result[1:])
-            return wrap(result, like)
+            return _polars.call(fn, template, args, kwargs)
 
         return wrapper
 
