@@ -12,8 +12,19 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
+# --no-compile skips byte-compiling every installed module (torch has thousands); the
+# few packages every scanwise process imports are compiled here instead, once: where
+# PYTHONDONTWRITEBYTECODE is set (as on these machines) Python would otherwise compile
+# numba, numpy and scipy from source in every process (about 2 s of each first call)
+HOT := numba llvmlite numpy scipy pandas dask distributed xarray matplotlib rich
+define compile_hot
+	-$(PY) -c "import compileall as c, os, sysconfig as s; site = s.get_paths()['purelib']; \
+		[c.compile_dir(os.path.join(site, p), quiet=2, workers=0) for p in '$(HOT)'.split()]"
+endef
+
 $(STAMP_DEMO): pyproject.toml | $(PY)
 	$(PY) -m pip install -q --no-compile -e ".[demo]"
+	$(compile_hot)
 	touch $@
 
 # torch 2.13.0 is the CPU build on this machine's disk; where it cannot be installed the
@@ -24,6 +35,7 @@ $(STAMP_DEV): pyproject.toml | $(PY)
 	$(PY) -m pip install -q --no-compile -e ".[dev,demo]"
 	$(PY) -m pip install -q --no-compile torch==2.13.0 torchrl==0.14.1 \
 		|| echo "torch/torchrl not installed: their tests will be skipped"
+	$(compile_hot)
 	touch $@
 
 demo: $(STAMP_DEMO)

@@ -404,21 +404,19 @@ def ewm(fn: Any, kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
     reset = _aligned(_flags(kw["reset"], x, ax), x, "reset")
     rest = {k: val for k, val in kw.items()
             if k not in ("x", "y", "axis", "times", "reset", "state", "return_state", "out")}
-    # validate every other keyword now, on a one-element NumPy slice
-    probe = np.zeros((1,) * x.ndim, dtype=x.dtype)
-    fn(*((probe,) if y is None else (probe, probe)), axis=ax,
-       times=None if times is None else times[:1], **rest)
+    # validate every other keyword now, on an empty NumPy slice: an empty scan runs no
+    # kernel, so building the graph never imports numba on the client
+    probe = np.zeros(tuple(0 if d == ax else 1 for d in range(x.ndim)), dtype=x.dtype)
+    probed, probe_state = fn(*((probe,) if y is None else (probe, probe)), axis=ax,
+                             times=None if times is None else times[:0], return_state=True,
+                             **rest)
     state = kw["state"]
     if state is not None:
         from ._ewm_state import check
 
         reduced = x.shape[:ax] + x.shape[ax + 1 :]
-        probe_state = fn(*((probe,) if y is None else (probe, probe)), axis=ax,
-                         times=None if times is None else times[:1], return_state=True,
-                         **rest)[1]
         check(state, probe_state.kind, reduced, probe_state.config, probe_state.given)
-    result = fn(*((probe,) if y is None else (probe, probe)), axis=ax,
-                times=None if times is None else times[:1], **rest).dtype
+    result = probed.dtype
     rest["axis"] = ax
 
     token = tokenize(kind, x, y, reset, times, state, sorted(rest.items(), key=str))

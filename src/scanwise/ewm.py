@@ -138,7 +138,9 @@ def _ewm(kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
         new_last = None
     else:
         assert dec.halflife is not None
-        factor = _ewm_params.step_factors(values, dec.halflife, last)
+        # (nothing to decay in an empty scan: no kernel, which the Dask graph relies on)
+        factor = (_ewm_params.step_factors(values, dec.halflife, last) if n_t
+                  else np.empty(0))
         new_last = _ewm_params.last_value(values) if n_t else last
 
     both32 = xa.dtype.char in "ef" and (ya is None or ya.dtype.char in "ef")  # float16/32
