@@ -164,3 +164,19 @@ def test_bfloat16_tensor_in_a_core_scan():
     torch = _torch()
     got = scanwise.cumsum(torch.tensor([1.0, 2.0, 3.0], dtype=torch.bfloat16))
     np.testing.assert_array_equal(np.asarray(got, dtype=np.float64), [1.0, 3.0, 6.0])
+
+
+# ------------------------------------------------------------------ NaN across episodes
+def test_nan_in_a_later_episode_does_not_leak_back():
+    """A done step cuts the return: NaN after it stays after it (a reset, not 0 * nan)."""
+    r = np.array([1.0, 1.0, np.nan, 1.0])
+    done = np.array([False, True, False, False])
+    for bootstrap in (None, 2.0):
+        got = scanwise.discounted_returns(r, discount=0.5, done=done, bootstrap=bootstrap)
+        # the plain loop, episode by episode
+        tail = 0.0 if bootstrap is None else bootstrap
+        want = [1.0 + 0.5 * 1.0, 1.0, np.nan, 1.0 + 0.5 * tail]
+        np.testing.assert_array_equal(got, want)
+    adv, _ = scanwise.gae(r, np.zeros(4), np.array([0.0, 0.0, np.nan, 0.0]), terminated=done,
+                          discount=0.5, lam=0.9)
+    assert np.isfinite(adv[:2]).all()
