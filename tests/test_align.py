@@ -362,3 +362,23 @@ def test_return_state_after_a_union_that_pandas_drops_is_refused():
         scanwise.ewm_cov(df, s, span=3, return_state=True)
     got, _ = scanwise.ewm_cov(df, s.iloc[:4], span=3, return_state=True)
     pd.testing.assert_frame_equal(got, df.ewm(span=3).cov(s.iloc[:4]), rtol=RTOL)
+
+
+def test_times_as_a_column_name_of_a_pandas_frame():
+    """``times="t"`` takes that column (not scanned, returned in place), as pandas'
+    ``df[cols].ewm(times=df["t"])`` computes."""
+    rng = np.random.default_rng(5)
+    stamps = pd.to_datetime("2024-01-01") + pd.to_timedelta(
+        np.cumsum(rng.integers(0, 5, 12)), unit="D"
+    )
+    df = pd.DataFrame({"x": rng.standard_normal(12), "t": stamps, "y": rng.standard_normal(12)})
+    df.loc[3, "x"] = np.nan
+    got = scanwise.ewm_mean(df, halflife="2 days", times="t")
+    want = df[["x", "y"]].ewm(halflife="2 days", times=df["t"]).mean()
+    assert list(got.columns) == ["x", "t", "y"]
+    pd.testing.assert_series_equal(got["t"], df["t"])
+    pd.testing.assert_frame_equal(got[["x", "y"]], want, rtol=1e-12)
+    with pytest.raises(ValueError, match=r"times='s' is not a column of the input"):
+        scanwise.ewm_mean(df, halflife="2 days", times="s")
+    with pytest.raises(TypeError, match="names a column, which needs a DataFrame"):
+        scanwise.ewm_mean(df["x"], halflife="2 days", times="t")

@@ -109,6 +109,37 @@ def _kind(obj: Any) -> str | None:
     return None
 
 
+def any_frame(*objs: Any) -> bool:
+    """Whether any of ``objs`` is a pandas, polars (eager or lazy) or xarray object: the
+    cheap gate of functions that adapt frames themselves (:mod:`scanwise.rl`).  Nothing
+    is looked at unless one of those libraries is imported (``sys.modules``), and NumPy
+    arrays, numbers and None are passed over by their exact type (polars' and xarray's
+    ``isinstance`` checks cost far more than a set look-up)."""
+    rest = [o for o in objs if type(o) not in _PLAIN]
+    if not rest:
+        return False
+    types: tuple[type, ...] = ()
+    pd = sys.modules.get("pandas")
+    if pd is not None:
+        types += (pd.Series, pd.DataFrame)
+    pl = sys.modules.get("polars")
+    if pl is not None:
+        types += (pl.Series, pl.DataFrame, pl.LazyFrame, pl.Expr)
+    xr = sys.modules.get("xarray")
+    if xr is not None:
+        types += (xr.DataArray, xr.Dataset)
+    return bool(types) and any(isinstance(o, types) for o in rest)
+
+
+_PLAIN = frozenset({np.ndarray, float, int, bool, type(None), np.float64, np.float32, np.bool_})
+
+
+def kind(obj: Any) -> str | None:
+    """``"pandas"``, ``"polars"`` (eager Series/DataFrame), ``"xarray"`` (DataArray or
+    Dataset) or None."""
+    return "xarray" if _is_xarray(obj) else _kind(obj)
+
+
 def _is_series_like(obj: Any) -> bool:
     """A pandas/polars Series or Index (used for keyword arrays such as ``times``)."""
     pd = sys.modules.get("pandas")
@@ -209,6 +240,8 @@ def accepts_frames(
             if kwargs.get("out") is not None:
                 raise ValueError(f"out= is for NumPy arrays, not {type(like).__name__} input")
             if _kind(like) == "pandas":
+                if isinstance(kwargs.get("times"), str):
+                    return _pandas_times_column(fn, template, args, kinds, kwargs, mode, names)
                 return _pandas_call(fn, template, args, kinds, kwargs, mode, names)
             return _polars.call(fn, template, args, kwargs)
 
@@ -228,6 +261,42 @@ def _name(names: tuple[str, ...], i: int) -> str:
 
 
 # --- pandas: label alignment -------------------------------------------------------
+
+
+def _pandas_times_column(
+    fn: Callable[..., Any],
+    template: int,
+    args: tuple[Any, ...],
+    kinds: list[str | None],
+    kwargs: dict[str, Any],
+    mode: str,
+    names: tuple[str, ...],
+) -> Any:
+    """``times="t"`` names a column of the DataFrame input: that column gives the times
+    (aligned on the rows like a ``times`` Series), is not scanned, and comes back
+    unchanged in its place (as for polars frames)."""
+    pd = sys.modules["pandas"]
+    col = kwargs["times"]
+    frames = [a for a in args if isinstance(a, pd.DataFrame)]
+    if not frames:
+        raise TypeError(f"times={col!r} names a column, which needs a DataFrame input")
+    if col not in frames[0].columns:
+        raise ValueError(f"times={col!r} is not a column of the input {list(frames[0].columns)}")
+    stamps = frames[0][col]
+    if isinstance(stamps, pd.DataFrame):
+        raise ValueError(f"times={col!r} names {stamps.shape[1]} columns; it must name one")
+    dropped = tuple(
+        a.drop(columns=col) if isinstance(a, pd.DataFrame) and col in a.columns else a
+        for a in args
+    )
+    result = _pandas_call(fn, template, dropped, kinds, {**kwargs, "times": stamps}, mode,
+                          names)
+    values, rest = (result[0], result[1:]) if isinstance(result, tuple) else (result, ())
+    if isinstance(values, pd.DataFrame):
+        values = values.copy()
+        values.insert(min(list(frames[0].columns).index(col), values.shape[1]), col,
+                      stamps.reindex(values.index))
+    return (values, *rest) if rest else values
 
 
 def _pandas_call(
