@@ -305,8 +305,10 @@ def linear_recurrence(
     broadcast shape.  With ``initial=None`` the first step (with ``reset_value=None``
     every reset step) is ``h[t] = b[t]`` exactly, i.e. ``a[t]`` is not applied to the
     zero state.  ``reverse=True`` runs from
-    the last step: ``h[t] = a[t] * h[t+1] + b[t]``.  The dtype is the NumPy promotion of
-    ``a``, ``b`` and ``initial`` (Python numbers are weak: a float discount keeps a
+    the last step: ``h[t] = a[t] * h[t+1] + b[t]``.  ``a`` is data, like ``b``: any value
+    is allowed and NaN propagates (:func:`discounted_cumsum`'s ``discount`` is a parameter
+    and must be finite).  The dtype is the NumPy promotion of
+    ``a``, ``b``, ``initial`` and ``reset_value`` (Python numbers are weak: a float discount keeps a
     float32 ``b`` in float32).
 
     Example:
@@ -344,8 +346,10 @@ def discounted_cumsum(
 ) -> np.ndarray:
     """Discounted cumulative sum ``h[t] = discount * h[t-1] + x[t]``.
 
-    Exactly ``linear_recurrence(discount, x, ...)``; ``discount`` is a number or an
-    array broadcastable to ``x``.  RL returns are the reverse scan, with episode ends
+    Exactly ``linear_recurrence(discount, x, ...)``; ``discount`` is a finite number or
+    array broadcastable to ``x`` (NaN and infinities raise ``ValueError``; values outside
+    [0, 1] are allowed: a filter pole may be negative or above 1, an RL discount is
+    checked by the RL estimators).  RL returns are the reverse scan, with episode ends
     as ``reset``: ``G[t] = r[t] + gamma * G[t+1]``.
 
     Example:
