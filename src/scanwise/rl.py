@@ -8,16 +8,62 @@ Conventions (TorchRL's): ``next_values[t]`` is V of the observation actually rea
 after step t, so a truncated episode bootstraps from it; ``terminated[t]`` says that
 observation is terminal (no bootstrap); ``done[t]`` (default ``terminated``) says the
 episode ended at t, terminated or truncated, and stops the advantage from flowing across.
+
+Labelled inputs: pandas, polars, xarray
+---------------------------------------
+pandas Series/DataFrames, eager polars Series/DataFrames and xarray DataArrays come back
+as the same type: a DataFrame ``rewards`` gives DataFrames ``(advantages, returns)`` with
+its index, columns (and a Series its name); a DataArray gives DataArrays with its dims,
+coords, attrs and name (dask-backed stays lazy).  The *reference* is the first labelled
+one of ``rewards``, ``values``, ``next_values`` (normally ``rewards``): the result takes
+its type and labels, and time runs in its row order (its order along ``dim``), as in
+every single-input scan (``Series.cumsum`` runs in row order too).  For pandas/polars
+time runs along the rows (``axis`` must be 0, its default, or None; a DataFrame's
+columns are the envs); for xarray ``dim=`` names the time dimension (optional for 1-D
+input; ``axis`` is not used).  Every argument may be labelled: ``terminated``/``done``
+(a Series beside a DataFrame is one flag per row; a DataArray needs the time dim and
+is broadcast over the dims it lacks), ``discount``/``lam`` (one rate per env: a Series
+indexed by the DataFrame's columns, a DataArray over non-time dims) and the
+``bootstrap`` of :func:`discounted_returns` (the same, or a one-row DataFrame such as
+``next_values.iloc[[-1]]``).  ``out=`` is NumPy-only (``TypeError``).
+
+The pairing rule: **the same labels, in any order**.  Labelled inputs are matched by
+label, never by position: ones whose index (columns, coordinates) holds the reference's
+labels in another order are reindexed to the reference's order.  Ones whose labels
+differ *as sets* are refused with a ``ValueError`` naming the argument and the labels
+missing or extra (so are reorderings where a side has duplicate labels; identical
+indexes, duplicates included, pair row by row).  Not pandas' outer join (nor xarray's
+``arithmetic_join``), on purpose: every step of a rollout needs every input, and a
+reverse recursion turns a gap into a wrong number for every earlier step of that env.
+An outer join would feed NaN rewards/values/flags at the steps one input lacks, which
+flow back into all earlier advantages up to the previous ``done`` (and NaN flags are
+refused anyway); an inner join would drop those steps and chain the recursion across
+the gap, discounting step t-1 by step t+1's advantage: a plausible wrong number, the
+defect this rule exists to prevent.  Nor do we sort the union as pandas' arithmetic
+does for unequal indexes: the row order *is* the time order, so it stays the
+reference's, and NumPy arrays (lists) beside labelled inputs keep pairing with the
+reference's rows (columns) by position, as in ``s + ndarray``.
+
+polars objects carry no index: they pair by position, as polars' own frame arithmetic
+does (column names are not matched; the result has the reference's names).  A polars
+LazyFrame/expression is refused (``.collect()`` it).  Kinds mix only as far as their
+labels allow: polars objects and NumPy arrays beside pandas ones pair by position; a
+``TypeError`` refuses pandas/polars objects beside DataArrays (and the reverse), xarray
+Datasets (pass their DataArrays), and torch tensors or dask arrays beside pandas/polars
+inputs.  Labelled keywords beside only NumPy (torch, dask) inputs have no labels to meet
+and pair by position, as in the core scans.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _dask, _returns, _torch
+from . import _dask, _frames, _polars, _returns, _torch
 from . import _validate as v
 
 
@@ -76,6 +122,7 @@ def gae(
     discount: float | ArrayLike,
     lam: float | ArrayLike,
     axis: int = 0,
+    dim: str | None = None,
     out: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[Any, Any]:
     """Generalized advantage estimation; returns ``(advantages, returns)``.
@@ -85,7 +132,9 @@ def gae(
     ``returns = A + values`` (the TD(lambda) targets).
 
     ``discount`` and ``lam`` are numbers in [0, 1] or arrays broadcastable to the non-time
-    shape (per-env values).  Flags are bool or 0/1 numbers.  ``out=(adv, ret)`` (NumPy
+    shape (per-env values).  Flags are bool or 0/1 numbers.  pandas/polars/xarray inputs
+    give results of the same type, paired by label (the module docstring; ``dim=`` names
+    xarray's time dimension).  ``out=(adv, ret)`` (NumPy
     arrays of the input shape) writes the results in place, e.g. into the buffers a PPO
     loop reuses every rollout; either may be an input (``out=(rewards, values)``).
 
@@ -114,6 +163,14 @@ def gae(
         adv, _ = scanwise.gae(r_t, values[:-1], values[1:], terminated=discount_t == 0,
                               discount=gamma, lam=lambda_)
     """
+    if dim is not None or _frames.any_frame(
+        rewards, values, next_values, terminated, done, discount, lam
+    ):
+        return _labelled(
+            gae, {"rewards": rewards, "values": values, "next_values": next_values},
+            {"terminated": terminated, "done": done}, {"discount": discount, "lam": lam},
+            {}, axis, dim, out,
+        )
     if _dask.any_dask(rewards, values, next_values, terminated, done):
         if out is not None:
             raise TypeError("out= takes NumPy arrays; it is not supported with dask inputs")
@@ -158,6 +215,7 @@ def lambda_returns(
     discount: float | ArrayLike,
     lam: float | ArrayLike,
     axis: int = 0,
+    dim: str | None = None,
 ) -> Any:
     """TD(lambda) targets ``G^lambda[t] = A[t] + values[t]``: the ``returns`` of :func:`gae`.
 
@@ -179,6 +237,7 @@ def lambda_returns(
         discount=discount,
         lam=lam,
         axis=axis,
+        dim=dim,
     )[1]
 
 
@@ -189,11 +248,14 @@ def discounted_returns(
     done: ArrayLike | None = None,
     bootstrap: ArrayLike | None = None,
     axis: int = 0,
+    dim: str | None = None,
 ) -> Any:
     """Discounted returns ``G[t] = r[t] + discount * (1 - done[t]) * G[t+1]``.
 
     ``G`` after the last step is ``bootstrap`` (shape of the non-time axes, default 0);
-    a done step does not receive the return of the next episode.
+    a done step does not receive the return of the next episode.  pandas/polars/xarray
+    inputs give results of the same type (the module docstring); a DataFrame's
+    ``bootstrap`` is a Series by column label.
 
     Example:
         >>> import numpy as np, scanwise
@@ -201,6 +263,11 @@ def discounted_returns(
         ...                             bootstrap=8.0)
         array([1.5, 1. , 3.5, 5. ])
     """
+    if dim is not None or _frames.any_frame(rewards, done, discount, bootstrap):
+        return _labelled(
+            discounted_returns, {"rewards": rewards}, {"done": done}, {"discount": discount},
+            {"bootstrap": bootstrap}, axis, dim, None,
+        )
     if _dask.any_dask(rewards, done, bootstrap):
         return _dask.discounted_returns(rewards, done, discount, bootstrap, axis)
     template = _torch.first_tensor(rewards)
@@ -212,3 +279,348 @@ def discounted_returns(
         boot = v.state(_torch.to_numpy(bootstrap, "bootstrap"), r.shape, ax, "bootstrap")
     out = _returns.discounted_returns(r, dn, g, boot, ax, result)
     return _back(out, template, rewards, bootstrap)
+
+
+# --- labelled inputs: pandas, polars, xarray (the module docstring's rules) --------
+
+
+def _labelled(
+    fn: Callable[..., Any],
+    arrays: dict[str, Any],
+    flags: dict[str, Any],
+    rates: dict[str, Any],
+    states: dict[str, Any],
+    axis: Any,
+    dim: Any,
+    out: Any,
+) -> Any:
+    """``fn`` (:func:`gae` or :func:`discounted_returns`) on labelled inputs: each
+    argument converted to NumPy by the pairing rule, ``fn``'s NumPy path, the results
+    wrapped back as the reference's type."""
+    _refuse_lazy({**arrays, **flags, **rates, **states}, fn.__name__)
+    ref = _reference(arrays)
+    if ref is None:  # labelled keywords beside unlabelled inputs: by position, as before
+        if dim is not None:
+            raise ValueError("dim= is for xarray inputs; use axis= for arrays")
+        conv = {n: _plain(a, n, flag=n in flags) for n, a in {**arrays, **flags}.items()}
+        conv.update((n, _plain(a, n)) for n, a in {**rates, **states}.items())
+        return fn(**conv, axis=axis, **({} if out is None else {"out": out}))
+    name, like, kind = ref
+    if out is not None:
+        raise TypeError(
+            f"out= takes NumPy arrays; it is not supported with {_what(like)} input "
+            f"({name}); the result is a new {_what(like)}"
+        )
+    if kind == "xarray":
+        conv, ax, back = _xarray_args(name, like, arrays, flags, rates, states, axis, dim)
+    else:
+        if dim is not None:
+            raise ValueError("dim= is for xarray inputs; use axis= for arrays")
+        if axis not in (None, 0):
+            raise ValueError(
+                f"axis must be None or 0 for {_what(like)} input (time runs along the "
+                f"rows), got {axis!r}"
+            )
+        args = _pandas_args if kind == "pandas" else _polars_args
+        conv, back = args(name, like, arrays, flags, rates, states)
+        ax = 0
+    result = fn(**conv, axis=ax)
+    return tuple(back(r) for r in result) if isinstance(result, tuple) else back(result)
+
+
+def _what(obj: Any) -> str:
+    return f"{type(obj).__module__.split('.')[0]} {type(obj).__name__}"
+
+
+def _reference(arrays: dict[str, Any]) -> tuple[str, Any, str] | None:
+    """The input whose type and labels the result takes: the first DataArray, else the
+    first pandas object, else the first polars one, among the per-step arrays."""
+    kinds = {n: _frames.kind(a) for n, a in arrays.items()}
+    for kind in ("xarray", "pandas", "polars"):
+        name = next((n for n, k in kinds.items() if k == kind), None)
+        if name is not None:
+            return name, arrays[name], kind
+    return None
+
+
+def _refuse_lazy(values: dict[str, Any], fname: str) -> None:
+    pl = sys.modules.get("polars")
+    xr = sys.modules.get("xarray")
+    for name, val in values.items():
+        if pl is not None and isinstance(val, (pl.LazyFrame, pl.Expr)):
+            raise TypeError(
+                f"{name} is a polars {type(val).__name__}; scanwise.{fname} takes eager "
+                "polars Series/DataFrames: .collect() the LazyFrame (select the columns) "
+                "first"
+            )
+        if xr is not None and isinstance(val, xr.Dataset):
+            raise TypeError(
+                f"{name} is an xarray Dataset; scanwise.{fname} takes DataArrays: pass "
+                f"its variables (e.g. ds['{name}'])"
+            )
+
+
+def _plain(value: Any, name: str, flag: bool = False) -> Any:
+    """A labelled object with no labelled input to meet, as its values (by position)."""
+    kind = _frames.kind(value)
+    if kind == "pandas":
+        return _frames.to_numpy(value)
+    if kind == "polars":
+        return _polars.flags(value, name) if flag else _polars.to_numpy(value, name)
+    if kind == "xarray":
+        return value.values
+    return value
+
+
+def _positional(value: Any, name: str, ref: str, like: Any, flag: bool = False) -> Any:
+    """An argument without labels of the reference's kind: by position (NumPy, lists,
+    polars objects beside pandas ones); objects whose pairing would be a guess are
+    refused."""
+    if value is None or isinstance(value, (np.ndarray, np.generic, int, float, list)):
+        return value
+    kind = _frames.kind(value)
+    mine = _frames.kind(like)
+    if _torch.is_tensor(value) or (_dask.any_dask(value) and mine != "xarray"):
+        raise TypeError(
+            f"{name} is a {_what(value)} and {ref} a {_what(like)}: they do not mix; "
+            f"pass {name} as a NumPy array or a {_what(like)}"
+        )
+    if kind is None:
+        return value
+    if mine == "xarray" or kind == "xarray":
+        raise TypeError(
+            f"{name} is a {_what(value)} and {ref} a {_what(like)}: their labels cannot be "
+            f"paired; convert {name} to a {_what(like)} (or a NumPy array) first"
+        )
+    return _plain(value, name, flag)  # polars beside pandas, pandas beside polars keywords
+
+
+def _same_labels(have: Any, want: Any, what: str, name: str, ref: str) -> bool:
+    """Whether ``have`` (``name``'s labels) must be reindexed to ``want`` (``ref``'s):
+    False when equal, True when the same labels in another order; ValueError naming
+    ``name`` when they differ as sets or a reordering meets duplicate labels."""
+    if have.equals(want):
+        return False
+    if not (have.is_unique and want.is_unique):
+        raise ValueError(
+            f"{name} and {ref} have different {what} labels and one of them has duplicates, "
+            f"so {name} cannot be matched to {ref} by label; give both the same {what} "
+            "(identical labels, duplicates included, pair row by row) or unique labels"
+        )
+    missing = want[~np.asarray(want.isin(have))]
+    extra = have[~np.asarray(have.isin(want))]
+    if len(missing) or len(extra):
+        parts = [f"{label} {list(idx[:3])}{' ...' if len(idx) > 3 else ''}"
+                 for label, idx in (("missing", missing), ("extra", extra)) if len(idx)]
+        raise ValueError(
+            f"{name} does not have the same {what} labels as {ref} ({', '.join(parts)}): "
+            "the RL estimators need every input at every step (and env), so labelled "
+            "inputs must carry the same labels, in any order (they are matched by label); "
+            f"select or reindex {name} to the labels of {ref} first"
+        )
+    return True
+
+
+# pandas
+
+
+def _pd_labels(obj: Any, axis: str, want: Any, what: str, name: str, ref: str) -> Any:
+    have = obj.index if axis == "index" else obj.columns
+    return obj.reindex(**{axis: want}) if _same_labels(have, want, what, name, ref) else obj
+
+
+def _pd_match(obj: Any, like: Any, name: str, ref: str) -> Any:
+    obj = _pd_labels(obj, "index", like.index, "index (row)", name, ref)
+    if obj.ndim == 2:
+        obj = _pd_labels(obj, "columns", like.columns, "column", name, ref)
+    return obj
+
+
+def _pandas_args(
+    ref: str, like: Any, arrays: dict[str, Any], flags: dict[str, Any],
+    rates: dict[str, Any], states: dict[str, Any],
+) -> tuple[dict[str, Any], Callable[[np.ndarray], Any]]:
+    pd = sys.modules["pandas"]
+    frame = (pd.Series, pd.DataFrame)
+    wide = like.ndim == 2
+    what = type(like).__name__
+    conv: dict[str, Any] = {}
+    for name, a in arrays.items():
+        if isinstance(a, frame):
+            if a.ndim != like.ndim:
+                raise ValueError(
+                    f"{name} is a {type(a).__name__} but {ref} is a {what}: {name} needs a "
+                    f"value at every step{' of every env (column)' if wide else ''}, so give "
+                    f"it as a {what} with the labels of {ref}"
+                )
+            conv[name] = _frames.to_numpy(_pd_match(a, like, name, ref))
+        else:
+            conv[name] = _positional(a, name, ref, like)
+    for name, f in flags.items():
+        if isinstance(f, pd.DataFrame):
+            if not wide:
+                raise ValueError(
+                    f"{name} is a DataFrame but {ref} is a Series: pass a Series of flags, "
+                    "one per step"
+                )
+            conv[name] = _frames.to_numpy(_pd_match(f, like, name, ref))
+        elif isinstance(f, pd.Series):
+            arr = _frames.to_numpy(_pd_labels(f, "index", like.index, "index (row)", name, ref))
+            conv[name] = arr[:, None] if wide else arr  # one flag per row
+        else:
+            conv[name] = _row_flags(_positional(f, name, ref, like, flag=True), like)
+    for name, val in {**rates, **states}.items():
+        if isinstance(val, frame) and not wide:
+            raise TypeError(
+                f"{name} is a pandas {type(val).__name__} but {ref} is a Series (one env): "
+                "pass a number"
+            )
+        if isinstance(val, pd.DataFrame):
+            if name in rates:
+                raise TypeError(
+                    f"{name} must be a number or a pandas Series with one rate per column "
+                    f"of {ref} (indexed by the column labels), got a DataFrame"
+                )
+            if len(val) != 1:
+                raise ValueError(
+                    f"{name} as a DataFrame must have exactly one row (one value per "
+                    f"column), got {len(val)} rows"
+                )
+            val = _pd_labels(val, "columns", like.columns, "column", name, ref)
+            conv[name] = _frames.to_numpy(val)[0]
+        elif isinstance(val, pd.Series):  # one value per column, by column label
+            val = _pd_labels(val, "index", like.columns, "column", name, ref)
+            conv[name] = _frames.to_numpy(val)
+        else:
+            conv[name] = _positional(val, name, ref, like)
+    return conv, lambda result: _frames.wrap(result, like)
+
+
+def _row_flags(value: Any, like: Any) -> Any:
+    """A 1-D flag array beside a DataFrame marks its rows (one flag per step)."""
+    if len(like.shape) == 2 and np.ndim(value) == 1 and len(value) == like.shape[0]:
+        return np.asarray(value)[:, None]
+    return value
+
+
+# polars (no index: by position, as polars' own frame arithmetic)
+
+
+def _polars_args(
+    ref: str, like: Any, arrays: dict[str, Any], flags: dict[str, Any],
+    rates: dict[str, Any], states: dict[str, Any],
+) -> tuple[dict[str, Any], Callable[[np.ndarray], Any]]:
+    pl = sys.modules["polars"]
+    frame = (pl.Series, pl.DataFrame)
+    wide = isinstance(like, pl.DataFrame)
+    what = type(like).__name__
+    conv: dict[str, Any] = {}
+    for name, a in arrays.items():
+        if isinstance(a, frame):
+            if isinstance(a, pl.DataFrame) != wide:
+                raise ValueError(
+                    f"{name} is a polars {type(a).__name__} but {ref} is a {what}: {name} "
+                    f"needs a value at every step{' of every env (column)' if wide else ''}, "
+                    f"so give it as a {what} of the shape of {ref}"
+                )
+            conv[name] = _polars.to_numpy(a, name)
+        else:
+            conv[name] = _positional(a, name, ref, like)
+    for name, f in flags.items():
+        if isinstance(f, frame):
+            conv[name] = _row_flags(_polars.flags(f, name), like)
+        else:
+            conv[name] = _row_flags(_positional(f, name, ref, like, flag=True), like)
+    for name, val in {**rates, **states}.items():
+        if isinstance(val, frame) and not wide:
+            raise TypeError(
+                f"{name} is a polars {type(val).__name__} but {ref} is a Series (one env): "
+                "pass a number"
+            )
+        if isinstance(val, pl.DataFrame):
+            if name in rates:
+                raise TypeError(
+                    f"{name} must be a number or a polars Series with one rate per column "
+                    f"of {ref}, got a DataFrame"
+                )
+            if val.height != 1:
+                raise ValueError(
+                    f"{name} as a DataFrame must have exactly one row (one value per "
+                    f"column), got {val.height} rows"
+                )
+            conv[name] = _polars.to_numpy(val, name)[0]
+        elif isinstance(val, pl.Series):
+            conv[name] = _polars.to_numpy(val, name)
+        else:
+            conv[name] = _positional(val, name, ref, like)
+    return conv, lambda result: _polars.wrap(result, like)
+
+
+# xarray (by coordinate, along dim=)
+
+
+def _xr_match(obj: Any, like: Any, name: str, ref: str) -> Any:
+    """``obj`` reindexed to ``like``'s coordinates (the same labels, any order)."""
+    for d in obj.dims:
+        if d not in like.dims:
+            raise ValueError(f"{name} has dim {d!r}, which {ref} (dims {like.dims}) lacks")
+        if d in obj.indexes and d in like.indexes:
+            if _same_labels(obj.indexes[d], like.indexes[d], f"{d!r} coordinate", name, ref):
+                obj = obj.reindex({d: like.indexes[d]})
+        elif obj.sizes[d] != like.sizes[d]:
+            raise ValueError(
+                f"{name} has {obj.sizes[d]} entries along {d!r} but {ref} has "
+                f"{like.sizes[d]}"
+            )
+    return obj
+
+
+def _xarray_args(
+    ref: str, like: Any, arrays: dict[str, Any], flags: dict[str, Any],
+    rates: dict[str, Any], states: dict[str, Any], axis: Any, dim: Any,
+) -> tuple[dict[str, Any], int, Callable[[Any], Any]]:
+    xr = sys.modules["xarray"]
+    if axis not in (None, 0):
+        raise ValueError(f"xarray input takes dim= (a dimension name), not axis={axis!r}")
+    if dim is None:
+        if like.ndim != 1:
+            raise ValueError(f"dim must be given for a DataArray with dims {like.dims}")
+        dim = like.dims[0]
+    if dim not in like.dims:
+        raise ValueError(f"dim {dim!r} is not one of the dims of {ref} {like.dims}")
+    conv: dict[str, Any] = {}
+    for name, a in arrays.items():
+        if isinstance(a, xr.DataArray):
+            if set(a.dims) != set(like.dims):
+                raise ValueError(
+                    f"{name} has dims {a.dims} but {ref} has dims {like.dims}: {name} needs a "
+                    f"value at every step of every env, so give it the dims of {ref}"
+                )
+            conv[name] = _xr_match(a, like, name, ref).transpose(*like.dims).data
+        else:
+            conv[name] = _positional(a, name, ref, like)
+    for name, f in flags.items():
+        if isinstance(f, xr.DataArray):
+            if dim not in f.dims:
+                raise ValueError(
+                    f"{name} has dims {f.dims}, without the time dim {dim!r}: flags mark "
+                    f"steps, so give {name} the dim {dim!r} (other dims may be left out: "
+                    "one flag per step shared by them)"
+                )
+            f = _xr_match(f, like, name, ref)
+            conv[name] = f.broadcast_like(like).transpose(*like.dims).data
+        else:
+            conv[name] = _positional(f, name, ref, like, flag=True)
+    rest = like.isel({dim: 0}, drop=True)
+    for name, val in {**rates, **states}.items():
+        if isinstance(val, xr.DataArray):
+            if dim in val.dims:
+                raise ValueError(
+                    f"{name} has the time dim {dim!r}, but it is one value per env: give "
+                    f"it only (some of) the other dims {rest.dims}"
+                )
+            val = _xr_match(val, like, name, ref)
+            conv[name] = val.broadcast_like(rest).transpose(*rest.dims).values
+        else:
+            conv[name] = _positional(val, name, ref, like)
+    return conv, like.get_axis_num(dim), lambda result: like.copy(data=result)
