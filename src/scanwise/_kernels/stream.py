@@ -67,12 +67,9 @@ def nt_store(typingctx, arr, index, value):  # pragma: no cover - compiled
     return types.void(arr, index, value), codegen
 
 
-# one cache line per streamed store, aligned to it.  An AVX-512 CPU writes the line with
-# one zmm store; an AVX2 one splits it into two ymm stores, the former 32-byte setting.
-# Intel Emerald Rapids (this project's machine since 2026-12-01), write-only kernel of
-# [1e5, 200] float64 rows in 104-lane blocks: 12.5 ms with whole-line stores against
-# 21.2 ms with half-line ones (np.copyto of the array: 14.7 ms): two half-line streamed
-# stores do not combine into one line write there.
+# one cache line per streamed store, aligned to it: two half-line streamed stores need not
+# combine into one line write (measured in docs/design.md).  An AVX-512 CPU writes the line
+# with one zmm store; an AVX2 one splits it into two ymm stores.
 VECTOR_BYTES = 64
 
 
