@@ -135,12 +135,23 @@ def _fold(kind: str, a: Any, b: np.ndarray, reset: Any, init: Any, h_in: Any, ax
     return b
 
 
-def _local(kind: str, a: Any, b: np.ndarray, reset: Any, axis: int) -> np.ndarray:
-    from .scans import linear_recurrence, logcumsumexp
+def _local(kind: str, a: Any, b: np.ndarray, reset: Any, axis: int,
+           initial: Any = None) -> np.ndarray:
+    """One chunk scanned by the NumPy implementation (``linear_recurrence`` /
+    ``logcumsumexp`` of the chunk, from ``initial``), called below the public API."""
+    from . import _dispatch
 
+    b = np.asarray(b)
+    rst = None if reset is None else v.flags(reset, b.shape, "reset")
+    init = None if initial is None else v.state(initial, b.shape, axis)
     if kind == "linear":
-        return linear_recurrence(a, b, axis=axis, reset=reset)
-    return logcumsumexp(b, axis=axis, reset=reset)
+        a = np.broadcast_to(a, b.shape) if np.ndim(a) else a
+        result = v.recurrence_dtype(a, b, *(() if init is None else (init,)))
+        return _dispatch.run("linear", b=b, a=a, init=init, reset=rst, axis=axis,
+                             reverse=False, out=None, result=result)
+    result = b.dtype if b.dtype.kind == "f" else np.dtype(np.float64)
+    return _dispatch.run("logaddexp", b=b, init=init, reset=rst, axis=axis, reverse=False,
+                         out=None, result=result)
 
 
 def _summary(kind: str, a: Any, b: np.ndarray, reset: Any, init: Any, axis: int,
@@ -177,13 +188,9 @@ def _scan_chunk(kind: str, a: Any, b: np.ndarray, reset: Any, init: Any, h_in: A
                 axis: int, dtype: np.dtype) -> np.ndarray:
     if reset is None and h_in is not None and b.shape[axis] > 1:
         # no resets: the carried state is simply the scan's `initial` (no copy of b)
-        from .scans import linear_recurrence, logcumsumexp
-
         b = b.astype(dtype, copy=False)
         h_in = np.asarray(h_in, dtype=dtype)
-        if kind == "linear":
-            return linear_recurrence(a, b, axis=axis, initial=h_in).astype(dtype, copy=False)
-        return logcumsumexp(b, axis=axis, initial=h_in)
+        return _local(kind, a, b, None, axis, h_in).astype(dtype, copy=False)
     b = _fold(kind, a, b, reset, init, h_in, axis, dtype)
     return _local(kind, a, b, reset, axis).astype(dtype, copy=False)
 
@@ -333,8 +340,6 @@ def logcumsumexp(x: Any, axis: Any, reverse: bool, reset: Any, initial: Any,
 def linear(a: Any, b: Any, axis: Any, initial: Any, reverse: bool, reset: Any,
            reset_value: Any, out: Any) -> Any:
     """``linear_recurrence``/``discounted_cumsum`` with a dask ``a`` and/or ``b``."""
-    from .scans import _recurrence_dtype
-
     _no_out(out)
     da = _da()
     if not is_dask(b):
@@ -347,7 +352,7 @@ def linear(a: Any, b: Any, axis: Any, initial: Any, reverse: bool, reset: Any,
         a_probe = a
     ax = v.scan_axis(axis, b.ndim, "b")
     init, rval, probes = _states(initial, reset_value, b, ax)
-    result = _recurrence_dtype(a_probe, np.zeros((), dtype=b.dtype), *probes)
+    result = v.recurrence_dtype(a_probe, np.zeros((), dtype=b.dtype), *probes)
     if np.ndim(a) == 0 and not is_dask(a):
         a = np.asarray(a).astype(result)[()]
     return scan("linear", b.astype(result), a, axis=ax, init=rval, start=init,
@@ -470,13 +475,11 @@ def _keepdims(value: Any, axis: int) -> Any:
 def gae(rewards: Any, values: Any, next_values: Any, terminated: Any, done: Any,
         discount: Any, lam: Any, axis: Any) -> tuple[Any, Any]:
     """:func:`scanwise.gae` on dask arrays: element-wise TD errors, then a reverse scan."""
-    from .rl import _rate
-
     r, arrs, ax, reduced, result = _rl_inputs(
         rewards, {"values": values, "next": next_values, "terminated": terminated,
                   "done": done}, axis)
-    g = _rate(discount, "discount", reduced)
-    lm = _rate(lam, "lam", reduced)
+    g = v.rate_for(discount, "discount", reduced)
+    lm = v.rate_for(lam, "lam", reduced)
     term = arrs["terminated"] != 0
     dn = term if arrs["done"] is None else arrs["done"] != 0
     g_k = _keepdims(np.asarray(g, dtype=result), ax)
@@ -490,10 +493,8 @@ def gae(rewards: Any, values: Any, next_values: Any, terminated: Any, done: Any,
 def discounted_returns(rewards: Any, done: Any, discount: Any, bootstrap: Any,
                        axis: Any) -> Any:
     """:func:`scanwise.discounted_returns` on dask arrays (one reverse scan)."""
-    from .rl import _rate
-
     r, arrs, ax, reduced, result = _rl_inputs(rewards, {"done": done}, axis)
-    g = _keepdims(np.asarray(_rate(discount, "discount", reduced), dtype=result), ax)
+    g = _keepdims(np.asarray(v.rate_for(discount, "discount", reduced), dtype=result), ax)
     a: Any = g[()] if np.ndim(g) == 0 else g
     # a done step restarts from 0 (a reset, never a = 0: 0 * nan is nan); the bootstrap
     # is the state carried into the last step only

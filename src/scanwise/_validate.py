@@ -140,6 +140,29 @@ def rate(value: Any, name: str) -> np.ndarray:
     return arr
 
 
+def rate_for(value: Any, name: str, reduced: tuple[int, ...]) -> float | np.ndarray:
+    """:func:`rate` of a tensor, array or number, as a float or an array broadcast to the
+    non-time shape ``reduced`` (one rate per series)."""
+    arr = rate(_torch.to_numpy(value, name), name)
+    if arr.ndim == 0:
+        return float(arr)
+    try:
+        return np.broadcast_to(arr, reduced)
+    except ValueError:
+        raise ValueError(
+            f"{name} with shape {arr.shape} does not broadcast to the non-time shape {reduced}"
+        ) from None
+
+
+def recurrence_dtype(*operands: Any) -> np.dtype:
+    """The dtype of ``h = a * h + b``: NumPy's promotion of the operands (Python numbers
+    weak), booleans accumulated as int64."""
+    result = np.result_type(*operands)
+    if result.kind == "b":
+        return np.dtype(np.int64)
+    return result
+
+
 def _shown(value: Any, ok: Any) -> str:
     """A value for an error message: a number as is, an array by its first entry that
     is not ``ok``."""

@@ -67,19 +67,6 @@ from . import _dask, _frames, _polars, _returns, _torch
 from . import _validate as v
 
 
-def _rate(value: Any, name: str, reduced: tuple[int, ...]) -> float | np.ndarray:
-    """A number in [0, 1], or an array of them broadcastable to the non-time shape."""
-    arr = v.rate(_torch.to_numpy(value, name), name)
-    if arr.ndim == 0:
-        return float(arr)
-    try:
-        return np.broadcast_to(arr, reduced)
-    except ValueError:
-        raise ValueError(
-            f"{name} with shape {arr.shape} does not broadcast to the non-time shape {reduced}"
-        ) from None
-
-
 def _inputs(
     rewards: Any, others: dict[str, Any], axis: Any
 ) -> tuple[np.ndarray, dict[str, np.ndarray], int, tuple[int, ...], np.dtype]:
@@ -181,8 +168,8 @@ def gae(
     )
     term = _flags(terminated, r.shape, ax, "terminated")
     dn = term if done is None else _flags(done, r.shape, ax, "done")
-    g = _rate(discount, "discount", reduced)
-    lm = _rate(lam, "lam", reduced)
+    g = v.rate_for(discount, "discount", reduced)
+    lm = v.rate_for(lam, "lam", reduced)
     outs = None if out is None else _gae_out(out, r.shape, result, template)
     adv, ret = _returns.gae(
         r, arrs["values"], arrs["next_values"], term, dn, g, lm, ax, result, outs
@@ -273,7 +260,7 @@ def discounted_returns(
     template = _torch.first_tensor(rewards)
     r, _, ax, reduced, result = _inputs(rewards, {}, axis)
     dn = None if done is None else _flags(done, r.shape, ax, "done")
-    g = _rate(discount, "discount", reduced)
+    g = v.rate_for(discount, "discount", reduced)
     boot = None
     if bootstrap is not None:
         boot = v.state(_torch.to_numpy(bootstrap, "bootstrap"), r.shape, ax, "bootstrap")

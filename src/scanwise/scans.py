@@ -277,13 +277,6 @@ def logcumsumexp(
     )
 
 
-def _recurrence_dtype(*operands: Any) -> np.dtype:
-    result = np.result_type(*operands)
-    if result.kind == "b":
-        return np.dtype(np.int64)
-    return result
-
-
 @accepts_frames(template=1)
 def linear_recurrence(
     a: ArrayLike,
@@ -384,7 +377,7 @@ def _recurrence(
     name: str,
 ) -> np.ndarray:
     b, ax, rst, init, rval, rev = _prepare(b, axis, reset, initial, reverse, reset_value, name)
-    result = _recurrence_dtype(a, b, *(s for s in (init, rval) if s is not None))
+    result = v.recurrence_dtype(a, b, *(s for s in (init, rval) if s is not None))
     if out is not None:
         out = v.out_array(out, b.shape, result)
     return _dispatch.run(
