@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys as _sys
 
+from ._versions import show_versions
 from .ewm import EWMState, ewm_corr, ewm_cov, ewm_mean, ewm_std, ewm_var
 from .rl import discounted_returns, gae, lambda_returns
 from .scans import cumprod, cumsum, discounted_cumsum, linear_recurrence, logcumsumexp
@@ -27,8 +28,9 @@ __all__ = [
     "lambda_returns",
     "linear_recurrence",
     "logcumsumexp",
+    "show_versions",
 ]
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one place: pyproject.toml reads it (tool.setuptools.dynamic)
 
 # pl.col(...).scanwise: registered here when polars is already imported (scanwise never
 # imports it); `import scanwise.polars` registers it in any import order
