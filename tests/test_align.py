@@ -1,10 +1,11 @@
 """pandas inputs are paired by label, as pandas pairs them (pandas is the oracle).
 
 Two inputs: ``ewm_cov``/``ewm_corr`` follow ``x.ewm(...).cov(y)`` (pandas'
-``flex_binary_moment``), the two-array scans follow pandas' binary arithmetic (an
-outer join).  Keyword arrays (``reset``, ``initial``, ``times``) given as pandas objects
-are aligned to the input by label, and refused with a ``ValueError`` naming them when a
-label is missing.
+``flex_binary_moment``), the two-array scans run in their template's row order (the
+other operand must have the same row labels, in any order) with pandas' binary
+arithmetic (an outer join) on the columns.  Keyword arrays (``reset``, ``initial``,
+``times``) given as pandas objects are aligned to the input by label, and refused with a
+``ValueError`` naming them when a label is missing.
 """
 
 from __future__ import annotations
@@ -144,56 +145,88 @@ def test_random_permutations_match_pandas(seed, n_t, cols, keep, shift, shuffle,
     pd.testing.assert_series_equal(got, want, rtol=RTOL)
 
 
-# --- two-array scans: pandas' binary arithmetic (outer join) ---------------------
+# --- two-array scans: the template's time order, pandas arithmetic on columns ------
 
 
 def _recurrence_loop(a, b):
-    """h[t] = a[t] * h[t-1] + b[t] written with pandas arithmetic (which aligns)."""
+    """h[t] = a[t] * h[t-1] + b[t] over b's rows in b's order, each step written with
+    pandas arithmetic (which pairs columns by label)."""
     h = b.iloc[0] * 1.0
     rows = [h]
     for t in range(1, len(b)):
-        h = a.iloc[t] * h + b.iloc[t]
+        h = a.loc[b.index[t]] * h + b.iloc[t]
         rows.append(h)
     if isinstance(b, pd.Series):
         return pd.Series(rows, index=b.index, name=b.name)
     return pd.DataFrame(rows, index=b.index)
 
 
-def test_linear_recurrence_aligns_like_arithmetic():
-    a = _frame(8, 7, ["v", "u"], index=[6, 4, 2, 0, 1, 3, 5]).abs() / 3
-    b = _frame(9, 8, ["u", "v", "w"], index=range(8))
+def test_linear_recurrence_runs_in_bs_row_order_and_joins_columns():
+    a = _frame(8, 8, ["v", "u"], index=[6, 4, 2, 0, 1, 3, 5, 7]).abs() / 3
+    b = _frame(9, 8, ["u", "v", "w"], index=[3, 1, 7, 5, 0, 2, 4, 6])
     got = scanwise.linear_recurrence(a, b)
-    A, B = a.align(b, join="outer")
-    pd.testing.assert_frame_equal(got, _recurrence_loop(A, B), rtol=RTOL)
+    A, B = a.reindex(b.index).align(b, join="outer", axis=1)
+    want = _recurrence_loop(A, B)
+    pd.testing.assert_frame_equal(got, want, rtol=RTOL)
+    assert list(got.index) == list(b.index)
     assert list(got.columns) == ["u", "v", "w"] and got["w"].iloc[1:].isna().all()
-    # two Series with shuffled labels
+    # two Series with shuffled labels: b's order, not the sorted union's
     sa, sb = a["u"], b["u"].iloc[::-1]
-    A, B = sa.align(sb, join="outer")
-    pd.testing.assert_series_equal(scanwise.linear_recurrence(sa, sb), _recurrence_loop(A, B),
-                                   rtol=RTOL)
+    got = scanwise.linear_recurrence(sa, sb)
+    pd.testing.assert_series_equal(got, _recurrence_loop(sa, sb), rtol=RTOL)
+    np.testing.assert_allclose(
+        got.to_numpy(),
+        scanwise.linear_recurrence(sa.reindex(sb.index).to_numpy(), sb.to_numpy()),
+        rtol=RTOL,
+    )
+
+
+def test_two_array_scans_refuse_other_row_labels():
+    x = pd.Series([1.0, 2, 3, 4], index=[3, 0, 2, 1])
+    for other in [x.iloc[:3], x.rename(index={3: 9}), pd.Series(0.5, index=range(5))]:
+        with pytest.raises(ValueError, match="discount and x have different labels"):
+            scanwise.discounted_cumsum(x, other)
+        with pytest.raises(ValueError, match="a and b have different labels"):
+            scanwise.linear_recurrence(other, x)
 
 
 def test_series_coefficient_beside_a_dataframe_pairs_with_rows():
     b = _frame(10, 6, ["u", "v"], index=[5, 3, 1, 0, 2, 4])
     a = pd.Series([0.5, 0.1, 0.9, 0.3, 0.7, 0.2], index=range(6))
     got = scanwise.linear_recurrence(a, b)
-    B, A = b.align(a, join="outer", axis=0)
-    want = _recurrence_loop(pd.concat([A, A], axis=1, keys=["u", "v"]), B)
+    want = _recurrence_loop(pd.concat([a, a], axis=1, keys=["u", "v"]), b)
     pd.testing.assert_frame_equal(got, want, rtol=RTOL)
     got = scanwise.discounted_cumsum(b, a)
     pd.testing.assert_frame_equal(got, want, rtol=RTOL)
-    # the DataFrame as the coefficient: the result is still a DataFrame
-    got = scanwise.linear_recurrence(b.abs() / 4, a)
-    A, B = (b.abs() / 4).align(a, join="outer", axis=0)
-    want = _recurrence_loop(A, pd.concat([B, B], axis=1, keys=["u", "v"]))
+    # the DataFrame as the coefficient: the result is still a DataFrame, in a's order
+    coef = b.abs() / 4
+    got = scanwise.linear_recurrence(coef, a)
+    want = _recurrence_loop(coef, pd.concat([a, a], axis=1, keys=["u", "v"]))
     pd.testing.assert_frame_equal(got, want, rtol=RTOL)
 
 
 def test_discounted_cumsum_with_a_shuffled_discount_series():
-    x = pd.Series([1.0, 2, 3, 4, 5], index=list("abcde"), name="r")
+    x = pd.Series([1.0, 2, 3, 4, 5], index=list("cadeb"), name="r")
     d = pd.Series([0.9, 0.5, 0.1, 0.7, 0.3], index=list("ebdca"))
     got = scanwise.discounted_cumsum(x, d)
-    pd.testing.assert_series_equal(got, _recurrence_loop(d.reindex(x.index), x), rtol=RTOL)
+    pd.testing.assert_series_equal(got, _recurrence_loop(d, x), rtol=RTOL)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**16), n_t=st.integers(1, 9))
+def test_two_array_scans_follow_the_templates_order(seed, n_t):
+    rng = np.random.default_rng(seed)
+    x = pd.Series(rng.standard_normal(n_t), index=rng.permutation(n_t))
+    d = pd.Series(rng.random(n_t), index=rng.permutation(n_t))
+    got = scanwise.discounted_cumsum(x, d, reverse=bool(seed % 2))
+    # the oracle: a loop over x's rows, looking up each step's discount by label
+    h, want = 0.0, []
+    steps = list(x.index)[::-1] if seed % 2 else list(x.index)
+    for lab in steps:
+        h = d[lab] * h + x[lab]
+        want.append(h)
+    want = pd.Series(want[::-1] if seed % 2 else want, index=x.index)
+    pd.testing.assert_series_equal(got, want, rtol=RTOL)
 
 
 # --- keyword arrays aligned to the input ------------------------------------------

@@ -194,7 +194,23 @@ lazy = [
     scanwise.discounted_returns(x, discount=0.9, done=r),
 ]
 print('numba' in sys.modules)
+import dask
+xn, rn = x.compute(), r.compute()
+eager = [
+    scanwise.cumsum(xn, axis=0, reset=rn, initial=np.ones(2), reset_value=np.zeros(2)),
+    scanwise.cumprod(xn, axis=0), scanwise.logcumsumexp(xn, axis=0, reverse=True),
+    scanwise.discounted_cumsum(xn, 0.9, axis=0), scanwise.linear_recurrence(xn, xn, axis=0),
+    scanwise.ewm_mean(xn, span=3, axis=0), scanwise.ewm_var(xn, span=3, axis=0),
+    scanwise.ewm_corr(xn, xn[::-1], span=3, axis=0),
+    scanwise.ewm_mean(xn, halflife=2.0, times=np.arange(20.0), axis=0),
+    *scanwise.gae(xn, xn, xn, terminated=rn, discount=0.9, lam=0.9),
+    scanwise.discounted_returns(xn, discount=0.9, done=rn),
+]
+for got, want in zip(dask.compute(*lazy, scheduler="sync"), eager, strict=True):
+    np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
+print('computed', len(eager))
 """
     got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert got.stdout.strip() == "False", got.stderr
+                         check=False)
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.split() == ["False", "computed", "12"], got.stdout + got.stderr

@@ -1,7 +1,8 @@
 """xarray inputs are paired by coordinate, as xarray pairs them.
 
 ``ewm_cov``/``ewm_corr`` align as ``xr.cov``/``xr.corr`` do (``join="inner"``), the
-two-array scans as xarray's arithmetic (``arithmetic_join``, default ``"inner"``).
+two-array scans as xarray's arithmetic (``arithmetic_join``, default ``"inner"``) on the
+other dims, and in the template's order along the scan dim (same labels required).
 Keyword DataArrays are reindexed to the input's coordinates, and refused with a
 ``ValueError`` naming them when a label is missing.
 """
@@ -64,22 +65,36 @@ def test_random_permutations_of_coords(seed, n_t, shift):
     assert got.indexes["time"].equals(X.indexes["time"])
 
 
-def test_linear_recurrence_follows_xarray_arithmetic():
+def test_linear_recurrence_follows_xarray_arithmetic_off_the_scan_dim():
     a = _array(2, [7, 1, 3, 5, 0, 2, 4, 6])
     a = abs(a) / 3
-    b = _array(3, [4, 3, 2, 1, 0, 9, 10, 7], stations=("c", "b", "a")).T
+    b = _array(3, [4, 3, 2, 1, 0, 5, 6, 7], stations=("c", "b", "d")).T
     for join in ["inner", "outer"]:
         with xr.set_options(arithmetic_join=join):
             got = scanwise.linear_recurrence(a, b, dim="time")
-            product = a * b  # xarray's own pairing
-        A, B = xr.align(a, b, join=join)
+            product = a * b  # xarray's own pairing of the stations
         assert got.dims == b.dims
-        for d in ("time", "station"):
-            assert got.indexes[d].equals(product.indexes[d])
-        want = scanwise.linear_recurrence(A.values, B.transpose(*A.dims).values, axis=1)
-        np.testing.assert_allclose(got.transpose(*A.dims).values, want, rtol=RTOL)
+        assert got.indexes["station"].equals(product.indexes["station"])
+        assert list(got.indexes["time"]) == list(b.indexes["time"])  # b's time order
+        A, B = xr.align(a.reindex(time=b.indexes["time"]), b, join=join)
+        B = B.transpose(*A.dims).values
+        h, want = np.zeros(B.shape[0]), []  # the loop over b's steps
+        for t in range(B.shape[1]):
+            h = A.values[:, t] * h + B[:, t] if t else B[:, 0]
+            want.append(h)
+        np.testing.assert_allclose(got.transpose(*A.dims).values, np.stack(want, 1),
+                                   rtol=RTOL)
     got = scanwise.discounted_cumsum(b, a.isel(station=0, drop=True), dim="time")
-    assert got.indexes["time"].equals(xr.align(b, a, join="inner")[0].indexes["time"])
+    assert got.indexes["time"].equals(b.indexes["time"])
+
+
+def test_two_array_scans_refuse_other_labels_along_the_scan_dim():
+    a = _array(2, [7, 1, 3, 5])
+    b = _array(3, [4, 3, 2, 1])
+    with pytest.raises(ValueError, match="a and b have different labels along time"):
+        scanwise.linear_recurrence(a, b, dim="time")
+    with pytest.raises(ValueError, match="discount and x have different labels"):
+        scanwise.discounted_cumsum(b, a.isel(station=0, drop=True), dim="time")
 
 
 def test_the_result_has_every_inputs_dims():

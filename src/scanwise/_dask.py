@@ -277,14 +277,19 @@ def _states(initial: Any, reset_value: Any, x: Any, axis: int) -> tuple[Any, Any
     dtypes (for the result's promotion)."""
     init = _initial(initial, x, axis)
     rval = _initial(reset_value, x, axis, "reset_value")
-    probes = [np.zeros((), dtype=s.dtype) for s in (init, rval) if s is not None]
-    return init, rval, probes
+    return init, rval, v.promoters((initial, init), (reset_value, rval))
 
 
 def _flags(reset: Any, x: Any, axis: int) -> Any:
-    """A NumPy ``reset`` checked now as the NumPy path checks it (dask kept lazy)."""
-    if reset is None or is_dask(reset):
-        return reset
+    """``reset`` checked now as the NumPy path checks it: a NumPy flag in full, a dask
+    flag by its shape and dtype (its values stay lazy)."""
+    if reset is None:
+        return None
+    if is_dask(reset):
+        v.spans_time(reset.shape, x.shape, axis, "reset")
+        if reset.dtype.kind not in "biuf":
+            raise TypeError(f"reset must be a boolean array, got dtype {reset.dtype}")
+        return reset if reset.dtype.kind == "b" else reset != 0
     return v.step_flags(reset, x.shape, axis, "reset")
 
 
@@ -305,7 +310,7 @@ def accumulate(op: str, x: Any, axis: Any, dtype: Any, include_initial: bool, re
     ufunc = np.add if op == "cumsum" else np.multiply
     init, rval, probes = _states(initial, reset_value, x, ax)
     reset = _flags(reset, x, ax)
-    result = v.accumulate_dtype(ufunc, x.dtype, dtype, np.result_type(*probes) if probes else None)
+    result = v.accumulate_dtype(ufunc, x.dtype, dtype, probes)
     identity = 0 if op == "cumsum" else 1
     if op == "cumsum":
         a: Any = 1
@@ -328,11 +333,11 @@ def logcumsumexp(x: Any, axis: Any, reverse: bool, reset: Any, initial: Any,
     if x.dtype.kind not in "biuf":
         raise TypeError("logcumsumexp needs real input; x is complex")
     ax = v.scan_axis(axis, x.ndim)
-    result = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
-    init, rval, _ = _states(initial, reset_value, x, ax)
+    init, rval, probes = _states(initial, reset_value, x, ax)
     for name, value in (("initial", init), ("reset_value", rval)):
         if value is not None and value.dtype.kind == "c":
             raise TypeError(f"logcumsumexp needs real input; {name} is complex")
+    result = np.result_type(x.dtype if x.dtype.kind == "f" else np.float64, *probes)
     return scan("logaddexp", x.astype(result), None, axis=ax, init=rval, start=init,
                 reset=_flags(reset, x, ax), reverse=reverse, dtype=result)
 

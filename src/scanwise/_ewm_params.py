@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from . import _torch
+
 _NAMES = ("alpha", "com", "span", "halflife")
 
 
@@ -100,7 +102,9 @@ def _decay(
         h = _real(halflife, "halflife")
         if h <= 0:
             raise ValueError(f"halflife must satisfy halflife > 0, got {h}")
-        c = 1 / (1 - np.exp(np.log(0.5) / h)) - 1
+        # an infinite halflife is alpha = 0, the expanding mean, as pandas' com=inf and
+        # span=inf are (pandas warns on its division by zero; none reaches the user here)
+        c = math.inf if math.isinf(h) else 1 / (1 - np.exp(np.log(0.5) / h)) - 1
     else:
         a = _real(alpha, "alpha")
         if not 0 < a <= 1:
@@ -158,7 +162,12 @@ def as_times(times: Any, n_t: int, check_nat: bool = True) -> tuple[np.ndarray, 
         times = times.tz_convert("UTC").tz_localize(None)
     elif getattr(getattr(times, "dt", None), "tz", None) is not None:  # tz-aware Series
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)
-    arr = np.asarray(times)
+    if _torch.is_tensor(times):  # meta, sparse, grad: a TypeError naming times
+        times = _torch.to_numpy(times, "times")
+    try:
+        arr = np.asarray(times)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"times must be an array of numbers or datetimes: {exc}") from None
     if arr.ndim != 1:
         raise ValueError(f"times must be 1-D, got shape {arr.shape}")
     if arr.shape[0] != n_t:

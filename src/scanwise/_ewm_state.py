@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass
@@ -48,6 +49,10 @@ class EWMState:
             raises ``ValueError``.
         given: those settings as the call that made the state spelled them (e.g.
             ``"span=14, adjust=True, ignore_na=False"``), for error messages.
+        labels: the column labels of the DataFrame (pandas or polars) that made the
+            state, or ``("dims", ...)`` with the DataArray's other dims and coords; None
+            for arrays.  A labelled state continues a frame by label: the same columns
+            in another order are paired by name, other columns are refused.
     """
 
     kind: str
@@ -55,6 +60,7 @@ class EWMState:
     last_time: float | None
     config: tuple[Any, ...]
     given: str = ""
+    labels: tuple[Any, ...] | None = None
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -70,8 +76,55 @@ class EWMState:
     def __repr__(self) -> str:
         return (
             f"EWMState(kind={self.kind!r}, shape={self.shape}, last_time={self.last_time!r}, "
-            f"config={self.config!r})"
+            f"config={self.config!r}"
+            + ("" if self.labels is None else f", labels={self.labels!r}")
+            + ")"
         )
+
+
+def labelled(state: Any, labels: tuple[Any, ...] | None) -> Any:
+    """``state`` (an :class:`EWMState`, else returned as is) marked with ``labels``."""
+    if not isinstance(state, EWMState) or labels is None:
+        return state
+    return dataclasses.replace(state, labels=labels)
+
+
+def for_columns(state: Any, columns: tuple[Any, ...]) -> Any:
+    """A labelled ``state=`` paired with the DataFrame columns ``columns`` by label.
+
+    Returns the state reordered to ``columns`` (the same labels in another order), the
+    state itself when it has no labels (made from an array: paired by position) or the
+    same ones; raises ``ValueError`` when the labels differ."""
+    if not isinstance(state, EWMState) or state.labels is None or state.labels == columns:
+        return state
+    have = state.labels
+    if (
+        have[:1] != ("dims",) and len(set(have)) == len(have) == len(columns)
+        and set(have) == set(columns) and state.data.ndim == 2
+    ):
+        where = {label: k for k, label in enumerate(have)}
+        order = [where[c] for c in columns]
+        return dataclasses.replace(state, data=state.data[:, order], labels=columns)
+    raise ValueError(
+        f"state was made from columns {_few(have)}, but the input has columns "
+        f"{_few(columns)}: a state continues the same series, so select those columns "
+        "(in any order) or start a new stream without state="
+    )
+
+
+def for_dims(state: Any, labels: tuple[Any, ...]) -> Any:
+    """A labelled ``state=`` for a DataArray whose other dims and coords are ``labels``."""
+    if not isinstance(state, EWMState) or state.labels is None or state.labels == labels:
+        return state
+    raise ValueError(
+        "state was made from a DataArray with other dims/coords than this input's "
+        f"({_few(state.labels)} vs {_few(labels)}): transpose or select the input to match"
+    )
+
+
+def _few(labels: tuple[Any, ...]) -> str:
+    shown = ", ".join(repr(x) for x in labels[:6])
+    return f"[{shown}{', ...' if len(labels) > 6 else ''}]"
 
 
 def fresh(kind: str, shape: tuple[int, ...]) -> np.ndarray:

@@ -39,14 +39,20 @@ with ``pairwise=False``, its default when ``other`` is given):
   missing), which is the same; the rows the outer join adds are missing in one operand.
 
 pandas, the two-array scans (``linear_recurrence(a, b)``, ``discounted_cumsum(x,
-discount)``): pandas' binary arithmetic, the outer join of index and columns; a Series
-beside a DataFrame pairs with its rows (``df.mul(s, axis=0)``, a per-step coefficient),
-not with its columns as ``df * s`` would.  The result takes the type of the DataFrame if
-there is one, and keeps the template's (``b``'s, ``x``'s) name.
+discount)``): time runs along the template's (``b``'s, ``x``'s) rows, in its order.  The
+other operand must have the same row labels, in any order (it is reordered to the
+template's); other labels are refused, since pandas' joined index would sort the steps
+or scan across missing ones.  Columns follow pandas' binary arithmetic (the outer join;
+a column in one operand only is all NaN).  A Series beside a DataFrame pairs with its
+rows (``df.mul(s, axis=0)``, a per-step coefficient), not with its columns as ``df * s``
+would.  The result takes the type of the DataFrame if there is one, and keeps the
+template's name.
 
 xarray: ``ewm_cov``/``ewm_corr`` align as ``xr.cov``/``xr.corr`` do, ``xr.align(x, y,
 join="inner")``; the two-array scans as xarray's arithmetic, with the join of
-``xr.set_options(arithmetic_join=...)`` (default ``"inner"``).  The result has every
+``xr.set_options(arithmetic_join=...)`` (default ``"inner"``), except along the scan dim:
+there, as for pandas, the coordinate must hold the template's labels (in any order) and
+the scan runs in the template's order.  The result has every
 input's dims (the template's first), as broadcasting arithmetic does; Datasets are
 aligned as a whole before their variables are scanned.  Dims without coordinates pair
 by position (xarray checks their sizes).
@@ -92,7 +98,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _polars
+from . import _ewm_state, _polars
 
 
 def _ndim(obj: Any) -> int:
@@ -149,17 +155,40 @@ def _is_series_like(obj: Any) -> bool:
     return pl is not None and isinstance(obj, pl.Series)
 
 
-def to_numpy(obj: Any) -> np.ndarray:
-    """The values of a pandas/polars object as a NumPy array (NA/null -> NaN)."""
+def to_numpy(obj: Any, name: str = "x") -> np.ndarray:
+    """The values of a pandas/polars object as a NumPy array (NA/null -> NaN).
+
+    pandas columns must hold numbers or booleans (NumPy or nullable/pyarrow numeric
+    dtypes); text, categorical, datetime and object columns are refused with a
+    ``TypeError`` naming the column, never parsed or coded as numbers."""
     if _kind(obj) == "pandas":
-        dtypes = [obj.dtype] if _ndim(obj) == 1 else list(obj.dtypes)
-        if any(not isinstance(d, np.dtype) for d in dtypes):
-            try:
-                return obj.to_numpy(dtype=np.float64, na_value=np.nan)
-            except (TypeError, ValueError):
-                return obj.to_numpy()
+        if _ndim(obj) == 1:
+            columns = [(obj.name, obj.dtype)]
+        else:
+            columns = list(obj.dtypes.items())
+        for label, dt in columns:
+            _check_pandas_dtype(dt, label, name, _ndim(obj) == 1)
+        if any(not isinstance(d, np.dtype) for _, d in columns):
+            return obj.to_numpy(dtype=np.float64, na_value=np.nan)
         return obj.to_numpy()
-    return _polars.to_numpy(obj)
+    return _polars.to_numpy(obj, name)
+
+
+def _check_pandas_dtype(dt: Any, label: Any, name: str, series: bool) -> None:
+    pd = sys.modules["pandas"]
+    types = pd.api.types
+    numeric = (
+        not isinstance(dt, pd.CategoricalDtype)
+        and (types.is_bool_dtype(dt) or types.is_numeric_dtype(dt))
+        and not types.is_datetime64_any_dtype(dt) and not types.is_timedelta64_dtype(dt)
+    )
+    if not numeric:
+        where = f"{name} (Series {label!r})" if series else f"column {label!r} of {name}"
+        hint = (
+            "times belong in times=, not in the data" if types.is_datetime64_any_dtype(dt)
+            else "convert it first, e.g. with .astype(float)"
+        )
+        raise TypeError(f"{where} has dtype {dt}: scanwise needs numbers or booleans; {hint}")
 
 
 def wrap(values: np.ndarray, like: Any) -> Any:
@@ -179,7 +208,7 @@ def _keyword(name: str, value: Any, like: Any) -> Any:
             return _polars.times(value)
         return value  # pandas Index/Series are handled (with time zones) by as_times
     if _kind(value) is not None or _is_series_like(value):
-        value = to_numpy(value)
+        value = to_numpy(value, name)
     if name == "reset" and _ndim(like) == 2:
         arr = np.asarray(value)
         if arr.ndim == 1 and arr.shape[0] == like.shape[0]:
@@ -315,7 +344,8 @@ def _pandas_call(
     if len(labelled) == 2:
         i, j = labelled
         aligned[i], aligned[j], out_index = _align_pair(
-            args[i], args[j], (_name(names, i), _name(names, j)), mode
+            args[i], args[j], (_name(names, i), _name(names, j)), mode,
+            lead=1 if template == j else 0,
         )
     elif len(labelled) > 2:  # no public function has three positional arrays
         raise TypeError("at most two pandas inputs can be aligned")
@@ -338,11 +368,11 @@ def _pandas_call(
             "row would not continue the result; give both the same index first"
         )
     arrays = []
-    for a, k in zip(aligned, kinds, strict=True):
+    for i, (a, k) in enumerate(zip(aligned, kinds, strict=True)):
         if k is None:
             arrays.append(a)
             continue
-        arr = to_numpy(a)
+        arr = to_numpy(a, _name(names, i))
         if arr.ndim == 1 and like.ndim == 2:
             arr = arr[:, None]  # a Series beside a DataFrame: one value per row
         arrays.append(arr)
@@ -351,16 +381,22 @@ def _pandas_call(
         for n, val in kwargs.items()
     }
     kw["axis"] = 0
+    columns = tuple(like.columns) if like.ndim == 2 else None
+    if columns is not None and kw.get("state") is not None:
+        kw["state"] = _ewm_state.for_columns(kw["state"], columns)
     result = fn(*arrays, **kw)
-    if isinstance(result, tuple):  # (values, state)
-        return (wrap(result[0], like), *result[1:])
+    if isinstance(result, tuple):  # (values, state): the state remembers the columns
+        return (wrap(result[0], like), _ewm_state.labelled(result[1], columns))
     result = wrap(result, like)
     return result if out_index is None else result.reindex(out_index)
 
 
-def _align_pair(p: Any, q: Any, names: tuple[str, str], mode: str) -> tuple[Any, Any, Any]:
+def _align_pair(
+    p: Any, q: Any, names: tuple[str, str], mode: str, lead: int = 0
+) -> tuple[Any, Any, Any]:
     """``p`` and ``q`` aligned as pandas would, and the index the result is reindexed to
-    (None: the aligned one)."""
+    (None: the aligned one).  In ``"arithmetic"`` mode the rows (time) follow ``p``'s
+    order (``lead=0``) or ``q``'s (``lead=1``), see :func:`_same_steps`."""
     rows_equal = p.index.equals(q.index)
     if not rows_equal:
         for obj, name in zip((p, q), names, strict=True):
@@ -371,6 +407,13 @@ def _align_pair(p: Any, q: Any, names: tuple[str, str], mode: str) -> tuple[Any,
                     "copy in the other (a many-to-many join), which scanwise does not "
                     "reproduce; make the labels unique, or give both the same index"
                 )
+        if mode == "arithmetic":
+            _per_column_series(p, q, names)
+            pair = [p, q]
+            pair[1 - lead] = _same_steps(pair[lead], pair[1 - lead], names[lead],
+                                         names[1 - lead], pair[lead].index, "index")
+            p, q = pair
+            rows_equal = True
     if p.ndim == 2 and q.ndim == 2:
         cols_equal = p.columns.equals(q.columns)
         if not cols_equal:
@@ -401,6 +444,42 @@ def _align_pair(p: Any, q: Any, names: tuple[str, str], mode: str) -> tuple[Any,
         return p, q, frame.index if mode == "moment" else None
     p, q = p.align(q, join="outer")
     return p, q, None
+
+
+def _per_column_series(p: Any, q: Any, names: tuple[str, str]) -> None:
+    """Refuse, with the fix, a Series labelled by the other operand's columns: beside a
+    DataFrame a Series is one value per row (per step)."""
+    for ser, frame, name in ((p, q, names[0]), (q, p, names[1])):
+        if ser.ndim == 1 and frame.ndim == 2 and not ser.index.equals(frame.index) and (
+            len(ser.index) == len(frame.columns) and ser.index.isin(frame.columns).all()
+        ):
+            raise ValueError(
+                f"{name} is a Series labelled by the DataFrame's columns, but beside a "
+                "DataFrame a Series holds one value per row (per step); for one value "
+                f"per column pass {name}[df.columns].to_numpy() (positional, one per "
+                "column)"
+            )
+
+
+def _same_steps(ref: Any, other: Any, ref_name: str, name: str, want: Any, what: str) -> Any:
+    """``other`` reindexed to the steps ``want`` of ``ref`` (the scan's time order).
+
+    A scan runs along time in the order of its template's rows, so an operand with the
+    same labels in another order is reordered to it; an operand with other labels is
+    refused: pandas' (xarray's) joined index would be sorted or would add or drop steps,
+    silently scanning in another order or across a gap."""
+    have = other.indexes[want.name] if what == "coordinate" else other.index
+    if len(have) == len(want) and have.is_unique and want.is_unique and have.isin(want).all():
+        if what == "coordinate":
+            return other.reindex({want.name: want})
+        return other.reindex(index=want)
+    label = f"{what} {want.name!r}" if what == "coordinate" else "index"
+    raise ValueError(
+        f"{name} and {ref_name} have different labels along time ({label}): a scan runs "
+        f"through the steps in {ref_name}'s order, and the joined labels would reorder "
+        "steps or scan across missing ones; give both the same labels (in any order), "
+        f"e.g. {name}.reindex(...) first"
+    )
 
 
 def _common_name(a: Any, b: Any) -> Any:
@@ -473,9 +552,9 @@ def _pandas_keyword(
                     "flags, one per row"
                 )
             value = _relabel(value, "index", like.index, name, "row")
-            return to_numpy(_relabel(value, "columns", like.columns, name, "column"))
+            return to_numpy(_relabel(value, "columns", like.columns, name, "column"), name)
         if isinstance(value, pd.Series):
-            arr = to_numpy(_relabel(value, "index", like.index, name, "row"))
+            arr = to_numpy(_relabel(value, "index", like.index, name, "row"), name)
             return arr[:, None] if wide else arr  # one flag per row
         if value is not None and _kind(value) is None:
             if rows_changed and np.ndim(value) >= 1:
@@ -492,9 +571,9 @@ def _pandas_keyword(
                     f"{name} as a DataFrame must have exactly one row (one value per "
                     f"column), got {len(value)} rows"
                 )
-            return to_numpy(_relabel(value, "columns", like.columns, name, "column"))[0]
+            return to_numpy(_relabel(value, "columns", like.columns, name, "column"), name)[0]
         if isinstance(value, pd.Series) and wide:  # one value per column, by column label
-            return to_numpy(_relabel(value, "index", like.columns, name, "column"))
+            return to_numpy(_relabel(value, "index", like.columns, name, "column"), name)
         if (
             cols_changed and value is not None and _kind(value) is None
             and np.ndim(value) >= 1 and np.size(value) > 1
@@ -534,6 +613,9 @@ def _xarray_call(
     if len(labelled) > 1:
         # xr.cov/xr.corr align with join="inner"; arithmetic with xarray's arithmetic_join
         join = "inner" if mode == "moment" else xr.get_options()["arithmetic_join"]
+        if mode == "arithmetic":
+            args = _xr_same_steps(args, template if _is_xarray(args[template]) else labelled[0],
+                                  dim, _positional_names(fn))
         before = [args[i] for i in labelled]
         after = xr.align(*before, join=join, copy=False)
         for old, new in zip(before, after, strict=True):
@@ -579,6 +661,13 @@ def _xarray_call(
                 val = np.expand_dims(val, like.get_axis_num(dim)) if not _dask_backed(val) else (
                     sys.modules["dask.array"].expand_dims(val, like.get_axis_num(dim)))
             else:
+                if name == "reset" and dim not in val.dims:
+                    # broadcasting would repeat one flag at every step
+                    raise ValueError(
+                        f"reset has dims {val.dims}, without the scan dim {dim!r}: flags "
+                        f"mark steps, so give reset the dim {dim!r} (other dims may be "
+                        "missing: one flag per step shared by every series)"
+                    )
                 val = xr.broadcast(val, like)[0].transpose(*like.dims).data
         elif changed and val is not None and name in _LABELLED_KEYWORDS:
             # dims a positional keyword runs along: reset all, times the scan dim,
@@ -592,13 +681,39 @@ def _xarray_call(
                     "coordinates to align it too, or align the inputs first"
                 )
         kw[name] = val
+    others = ("dims", *(
+        (d, tuple(like.indexes[d]) if d in like.indexes else like.sizes[d])
+        for d in like.dims if d != dim
+    ))
+    if kw.get("state") is not None:
+        kw["state"] = _ewm_state.for_dims(kw["state"], others)
     result = fn(*arrays, axis=like.get_axis_num(dim), **kw)
     if isinstance(result, tuple):
-        return (like.copy(data=result[0]), *result[1:])
+        return (like.copy(data=result[0]), _ewm_state.labelled(result[1], others))
     return like.copy(data=result)
 
 
 _LABELLED_KEYWORDS = frozenset({"reset", "times", "initial", "reset_value"})
+
+
+def _xr_same_steps(args: tuple[Any, ...], t: int, dim: Any, names: tuple[str, ...]) -> Any:
+    """The two-array scans' operands with the scan dim's coordinate in the template's
+    order (see :func:`_same_steps`); the other dims are left to xarray's join."""
+    ref = args[t]
+    if dim is None:
+        if ref.ndim != 1:
+            return args  # _xarray_call asks for dim=
+        dim = ref.dims[0]
+    if dim not in ref.dims or dim not in ref.indexes:
+        return args
+    want = ref.indexes[dim]
+    out = list(args)
+    for k, a in enumerate(args):
+        if k == t or not _is_xarray(a) or dim not in a.indexes or a.indexes[dim].equals(want):
+            continue
+        out[k] = _same_steps(ref, a, _name(names, t), _name(names, k), want.rename(dim),
+                             "coordinate")
+    return tuple(out)
 
 
 def _xr_relabel(val: Any, like: Any, name: str) -> Any:

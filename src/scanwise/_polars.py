@@ -67,6 +67,8 @@ from typing import Any
 
 import numpy as np
 
+from . import _ewm_state
+
 _REGISTERED = False
 
 
@@ -346,9 +348,12 @@ def call(
             if arr.ndim == 1 and arr.shape[0] == like.shape[0]:
                 val = arr[:, None]  # one flag per row
         kw[name] = val
+    columns = tuple(like.columns) if two_d else None
+    if columns is not None and kw.get("state") is not None:
+        kw["state"] = _ewm_state.for_columns(kw["state"], columns)
     result = fn(*arrays, axis=0, **kw)
-    if isinstance(result, tuple):  # (values, state)
-        return (wrap(result[0], like, keep), *result[1:])
+    if isinstance(result, tuple):  # (values, state): the state remembers the columns
+        return (wrap(result[0], like, keep), _ewm_state.labelled(result[1], columns))
     return wrap(result, like, keep)
 
 
@@ -375,13 +380,13 @@ def _number_or_expr(value: Any, name: str) -> tuple[str, Any]:
     return "expr", _as_expr(value, name)
 
 
-def _initial(value: Any) -> Any:
+def _initial(value: Any, name: str = "initial") -> Any:
     if value is None or (
         isinstance(value, (int, float, np.integer, np.floating))
         and not isinstance(value, (bool, np.bool_))
     ):
         return value
-    raise TypeError(f"initial must be a number (one state for every series), got {value!r}")
+    raise TypeError(f"{name} must be a number (one state for every series), got {value!r}")
 
 
 def _output_name(expr: Any) -> str:
@@ -446,6 +451,10 @@ def _build(
         if len(resolved) == 1:
             return resolved[0]
         others = [e.alias(f"__scanwise_{r}") for r, e in zip(order[1:], resolved[1:], strict=True)]
+        if "reset" in order:
+            # the struct broadcasts a literal or a length-1 reset to every row; its own
+            # length, carried alongside, lets the udf refuse that as the arrays do
+            others.append(resolved[order.index("reset")].len().alias("__scanwise_reset_len"))
         return pl.struct(resolved[0], *others)
 
     def udf(s: Any, ret: Any) -> Any:
@@ -454,6 +463,14 @@ def _build(
         else:
             frame = s.struct.unnest()
             cols = [frame.to_series(k) for k in range(frame.width)]
+            if "reset" in order:
+                n_reset = cols.pop()
+                if len(n_reset) and n_reset[0] != len(n_reset):
+                    raise ValueError(
+                        f"scanwise.{op}: reset has {n_reset[0]} row(s) where the input has "
+                        f"{len(n_reset)}: flags mark steps, so give reset one flag per row "
+                        "(a literal or an aggregate would be repeated at every step)"
+                    )
         if len(cols) != len(order):
             raise ValueError(
                 f"scanwise.{op}: expected {len(order)} input columns, got {len(cols)} (with "
@@ -508,55 +525,66 @@ class ScanwiseExpr:
     def __init__(self, expr: Any) -> None:
         self._expr = expr
 
-    def _scan(self, op: str, *, reverse: bool, reset: Any, initial: Any, **static: Any) -> Any:
-        slots = [("x", "expr", self._expr)]
+    def _scan(
+        self, op: str, slots: list[tuple[str, str, Any]], self_role: str, *, reverse: bool,
+        reset: Any, initial: Any, reset_value: Any, **static: Any,
+    ) -> Any:
         if reset is not None:
             slots.append(("reset", "expr", _as_expr(reset, "reset")))
-        kw = {"reverse": reverse, "initial": _initial(initial), **static}
-        return _build(op, slots, kw, "x")
+        kw = {
+            "reverse": reverse, "initial": _initial(initial),
+            "reset_value": _initial(reset_value, "reset_value"), **static,
+        }
+        return _build(op, slots, kw, self_role)
+
+    def _x(self) -> list[tuple[str, str, Any]]:
+        return [("x", "expr", self._expr)]
 
     def cumsum(
-        self, *, reverse: bool = False, reset: Any = None, initial: Any = None, dtype: Any = None
+        self, *, reverse: bool = False, reset: Any = None, initial: Any = None,
+        reset_value: Any = None, dtype: Any = None,
     ) -> Any:
-        """:func:`scanwise.cumsum` of this expression (``reset``: expression or name)."""
-        return self._scan("cumsum", reverse=reverse, reset=reset, initial=initial, dtype=dtype)
+        """:func:`scanwise.cumsum` of this expression (``reset``: expression or name;
+        ``initial``/``reset_value``: numbers)."""
+        return self._scan("cumsum", self._x(), "x", reverse=reverse, reset=reset,
+                          initial=initial, reset_value=reset_value, dtype=dtype)
 
     def cumprod(
-        self, *, reverse: bool = False, reset: Any = None, initial: Any = None, dtype: Any = None
+        self, *, reverse: bool = False, reset: Any = None, initial: Any = None,
+        reset_value: Any = None, dtype: Any = None,
     ) -> Any:
         """:func:`scanwise.cumprod` of this expression."""
-        return self._scan("cumprod", reverse=reverse, reset=reset, initial=initial, dtype=dtype)
+        return self._scan("cumprod", self._x(), "x", reverse=reverse, reset=reset,
+                          initial=initial, reset_value=reset_value, dtype=dtype)
 
     def logcumsumexp(
-        self, *, reverse: bool = False, reset: Any = None, initial: Any = None
+        self, *, reverse: bool = False, reset: Any = None, initial: Any = None,
+        reset_value: Any = None,
     ) -> Any:
         """:func:`scanwise.logcumsumexp` of this expression."""
-        return self._scan("logcumsumexp", reverse=reverse, reset=reset, initial=initial)
+        return self._scan("logcumsumexp", self._x(), "x", reverse=reverse, reset=reset,
+                          initial=initial, reset_value=reset_value)
 
     def discounted_cumsum(
-        self, discount: Any, *, reverse: bool = False, reset: Any = None, initial: Any = None
+        self, discount: Any, *, reverse: bool = False, reset: Any = None, initial: Any = None,
+        reset_value: Any = None,
     ) -> Any:
         """:func:`scanwise.discounted_cumsum`; ``discount`` a number, expression or name."""
         kind, value = _number_or_expr(discount, "discount")
-        slots = [("x", "expr", self._expr), ("discount", kind, value)]
-        if reset is not None:
-            slots.append(("reset", "expr", _as_expr(reset, "reset")))
-        return _build(
-            "discounted_cumsum", slots, {"reverse": reverse, "initial": _initial(initial)}, "x"
-        )
+        slots = [*self._x(), ("discount", kind, value)]
+        return self._scan("discounted_cumsum", slots, "x", reverse=reverse, reset=reset,
+                          initial=initial, reset_value=reset_value)
 
     def linear_recurrence(
-        self, a: Any, *, reverse: bool = False, reset: Any = None, initial: Any = None
+        self, a: Any, *, reverse: bool = False, reset: Any = None, initial: Any = None,
+        reset_value: Any = None,
     ) -> Any:
         """:func:`scanwise.linear_recurrence` with this expression as ``b``:
         ``h[t] = a[t] * h[t-1] + b[t]``; ``a`` a number, expression or name."""
         kind, value = _number_or_expr(a, "a")
         slots = [("a", kind, value), ("b", "expr", self._expr)]
-        if reset is not None:
-            slots.append(("reset", "expr", _as_expr(reset, "reset")))
-        return _build(
-            "linear_recurrence", slots, {"reverse": reverse, "initial": _initial(initial)}, "b"
-        )
+        return self._scan("linear_recurrence", slots, "b", reverse=reverse, reset=reset,
+                          initial=initial, reset_value=reset_value)
 
     def _ewm(self, op: str, other: Any, times: Any, reset: Any, static: dict[str, Any]) -> Any:
         slots = [("x", "expr", self._expr)]

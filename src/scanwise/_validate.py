@@ -57,21 +57,36 @@ def flag(value: Any, name: str) -> bool:
     return bool(value)
 
 
-def accumulate_dtype(op: np.ufunc, x_dtype: np.dtype, dtype: Any, init_dtype: Any) -> np.dtype:
+def accumulate_dtype(op: np.ufunc, x_dtype: np.dtype, dtype: Any, states: Any = ()) -> np.dtype:
     """NumPy's result dtype for ``cumsum``/``cumprod`` (``op`` add or multiply), promoted by
-    a non-boolean ``initial``."""
+    the non-boolean ``states`` (see :func:`promoters`)."""
     if dtype is None:
         result = op.accumulate(np.zeros(1, dtype=x_dtype)).dtype
     else:
         result = result_dtype(dtype)
-    if init_dtype is not None and np.dtype(init_dtype).kind != "b":
-        result = np.result_type(result, init_dtype)
+    for p in states:
+        if not isinstance(p, (bool, np.bool_)) and not (
+            isinstance(p, np.dtype) and p.kind == "b"
+        ):
+            result = np.result_type(result, p)
     return result
+
+
+def promoters(*pairs: tuple[Any, np.ndarray | None]) -> list[Any]:
+    """What each given state (``initial``, ``reset_value``) promotes the result by, as
+    ``(what the user passed, its checked array)`` pairs: a Python number itself (weak,
+    as NumPy treats it: ``initial=0.5`` keeps float32 in float32), else its dtype."""
+    out: list[Any] = []
+    for raw, arr in pairs:
+        if arr is None:
+            continue
+        out.append(raw if isinstance(raw, (int, float, complex)) else arr.dtype)
+    return out
 
 
 def flags(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
     """A boolean array broadcast to ``shape``; bool, or numbers that are all 0 or 1."""
-    arr = np.asarray(value)
+    arr = _flag_array(value, name)
     if arr.dtype.kind == "b":
         pass
     elif arr.dtype.kind in "iuf":
@@ -91,19 +106,38 @@ def step_flags(value: Any, shape: tuple[int, ...], axis: int, name: str) -> np.n
     step", almost always a mistake, so the flag must have the input's number of
     dimensions and the input's length along ``axis``; the other axes may be 1 (one flag
     per step shared by every series).  A flag meant for every step can be given in full,
-    e.g. ``np.broadcast_to(flag, shape)``.
+    e.g. ``np.broadcast_to(flag, shape)``.  A 1-D input needs a flag of its own length:
+    a single flag (``[True]`` or ``True``) is refused as well, since it too would be
+    broadcast to every step.
     """
-    arr = np.asarray(value)
-    if len(shape) > 1 or arr.ndim != 1:
-        if arr.ndim != len(shape) or arr.shape[axis] != shape[axis]:
-            raise ValueError(
-                f"{name} with shape {arr.shape} does not span the time axis of the input "
-                f"(shape {shape}, axis {axis}): flags mark steps, so give {name} the input's "
-                f"{len(shape)} dimensions with length {shape[axis]} along axis {axis} "
-                "(other axes may be 1, e.g. flags[:, None] for one flag per step shared "
-                "by every series), or broadcast it on purpose with np.broadcast_to"
-            )
+    arr = _flag_array(value, name)
+    spans_time(arr.shape, shape, axis, name)
     return flags(arr, shape, name)
+
+
+def spans_time(flag_shape: tuple[int, ...], shape: tuple[int, ...], axis: int,
+               name: str) -> None:
+    """The shape rule of :func:`step_flags`, for flags known only by their shape (Dask)."""
+    if len(flag_shape) != len(shape) or flag_shape[axis] != shape[axis]:
+        raise ValueError(
+            f"{name} with shape {flag_shape} does not span the time axis of the input "
+            f"(shape {shape}, axis {axis}): flags mark steps, so give {name} the input's "
+            f"{len(shape)} dimensions with length {shape[axis]} along axis {axis} "
+            "(other axes may be 1, e.g. flags[:, None] for one flag per step shared "
+            "by every series), or broadcast it on purpose with np.broadcast_to"
+        )
+
+
+def _flag_array(value: Any, name: str) -> np.ndarray:
+    """``np.asarray`` of a flag argument; tensors go through the tensor checks."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a boolean array, got a string")
+    if _torch.is_tensor(value):
+        value = _torch.to_numpy(value, name)
+    try:
+        return np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a boolean array: {exc}") from None
 
 
 def factor(value: Any, name: str) -> Any:

@@ -63,12 +63,6 @@ def _prepare(
     return arr, ax, rst, init, rval, rev
 
 
-def _state_dtype(init: np.ndarray | None, rval: np.ndarray | None) -> np.dtype | None:
-    """The dtype ``initial`` and ``reset_value`` promote the result by (None: neither)."""
-    given = [s.dtype for s in (init, rval) if s is not None]
-    return np.result_type(*given) if given else None
-
-
 def _any_dask(*values: Any) -> bool:
     return _dask.any_dask(*values)
 
@@ -105,7 +99,9 @@ def _accumulate(
         )
     arr, ax, rst, init, rval, rev = _prepare(x, axis, reset, initial, reverse, reset_value)
     inc = v.flag(include_initial, "include_initial")
-    result = v.accumulate_dtype(op, arr.dtype, dtype, _state_dtype(init, rval))
+    result = v.accumulate_dtype(
+        op, arr.dtype, dtype, v.promoters((initial, init), (reset_value, rval))
+    )
     if out is not None:
         out = v.out_array(out, _result_shape(arr.shape, ax, inc), result)
     identity = op.identity
@@ -261,7 +257,10 @@ def logcumsumexp(
     for name, value in (("x", arr), ("initial", init), ("reset_value", rval)):
         if value is not None and value.dtype.kind == "c":
             raise TypeError(f"logcumsumexp needs real input; {name} is complex")
-    result = arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float64)
+    result = np.result_type(
+        arr.dtype if arr.dtype.kind == "f" else np.float64,
+        *v.promoters((initial, init), (reset_value, rval)),
+    )
     if out is not None:
         out = v.out_array(out, arr.shape, result)
     return _dispatch.run(
@@ -377,7 +376,7 @@ def _recurrence(
     name: str,
 ) -> np.ndarray:
     b, ax, rst, init, rval, rev = _prepare(b, axis, reset, initial, reverse, reset_value, name)
-    result = v.recurrence_dtype(a, b, *(s for s in (init, rval) if s is not None))
+    result = v.recurrence_dtype(a, b, *v.promoters((initial, init), (reset_value, rval)))
     if out is not None:
         out = v.out_array(out, b.shape, result)
     return _dispatch.run(

@@ -1,0 +1,562 @@
+"""PyTorch tensors in, tensors out: the tensor versions of the public ops.
+
+:func:`accepts_tensors` decorates each public function: when ``torch`` is loaded and a
+positional argument, ``reset``, ``initial``, ``reset_value`` or ``times`` is a
+``torch.Tensor``, the call is routed here, once, at the entry (torch is never imported
+by scanwise itself: a tensor can only exist once the user imported torch).
+
+Rules for tensor calls (the NumPy rules otherwise):
+
+* the result is a tensor on the input's device; ``dim=`` is accepted as torch spells
+  ``axis``;
+* dtypes follow torch's promotion (Python numbers and 0-d tensors are weak):
+  ``cumsum``/``cumprod`` keep ``torch.cumsum``'s integer results (int64), the
+  recurrences and ``logcumsumexp`` give the default float dtype for integer and bool
+  inputs; float16/bfloat16 are accumulated in float32 and returned in their dtype;
+* the scans are differentiable (``torch.ops.scanwise.*`` custom ops, see
+  :mod:`scanwise.backends.torch_ops`) in every tensor argument but ``reset``, run
+  under ``torch.compile(fullgraph=True)`` without a graph break, and never copy a CPU
+  float32/float64 input;
+* value checks (a ``reset`` of 0/1 numbers, a finite ``discount``) run eagerly; under
+  ``torch.compile`` ``reset`` must be a bool tensor and ``discount`` is not inspected;
+* ``out=`` takes a tensor of the result's shape and device whose dtype can hold the
+  result (torch's ``out=``), written after the scan (so it may be an input); it does not
+  support autograd;
+* EWM statistics accept tensors and are computed on the host (CUDA tensors make a
+  round trip through host memory) and are not differentiable: a tensor that requires
+  grad is refused with a ``TypeError``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import _validate as v
+
+# keywords that may carry a tensor (``out`` alone does not make a call a tensor call)
+_KEYWORDS = ("reset", "initial", "reset_value", "times")
+_NUMBER = (bool, int, float, complex)
+
+
+def accepts_tensors(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator: route a call of the public function ``name`` with a tensor argument to
+    its tensor version here; any other call goes to the function unchanged."""
+    route = _ROUTES[name]
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            torch = sys.modules.get("torch")
+            if torch is not None and _has_tensor(torch.Tensor, args, kwargs):
+                return route(fn, *args, **kwargs)
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _has_tensor(tensor: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    return any(isinstance(a, tensor) for a in args) or any(
+        isinstance(kwargs.get(k), tensor) for k in _KEYWORDS
+    )
+
+
+def _ops() -> Any:
+    """``torch.ops.scanwise``, registered on first use (under ``torch.compile`` the import
+    runs at trace time, outside the graph)."""
+    from . import torch_ops  # noqa: F401
+
+    return sys.modules["torch"].ops.scanwise
+
+
+class _Call:
+    """The tensors of one call: the device they share and conversions onto it."""
+
+    def __init__(self, named: list[tuple[str, Any]]) -> None:
+        torch = sys.modules["torch"]
+        self.torch = torch
+        tensors = [(n, t) for n, t in named if isinstance(t, torch.Tensor)]
+        # a 0-d CPU tensor beside CUDA tensors is a number, as in torch's arithmetic
+        main = [(n, t) for n, t in tensors if t.ndim or t.device.type != "cpu"] or tensors
+        self.first, lead = main[0]
+        self.device = lead.device
+        self.compiling = torch.compiler.is_compiling()
+
+    def tensor(self, value: Any, name: str) -> Any:
+        """``value`` as a tensor on the call's device (NumPy arrays, lists and numbers
+        are converted; tensors are checked, never copied)."""
+        torch = self.torch
+        if isinstance(value, torch.Tensor):
+            if value.device.type == "meta" and not self.compiling:
+                raise TypeError(f"{name} is a tensor on the 'meta' device, which holds no data")
+            if value.layout != torch.strided:
+                raise TypeError(
+                    f"{name} is a {value.layout} tensor; pass a dense one "
+                    f"(e.g. {name}.to_dense())"
+                )
+            if value.is_quantized:
+                raise TypeError(f"{name} is a quantized tensor; pass {name}.dequantize()")
+            if value.device != self.device:
+                if value.ndim == 0 and value.device.type == "cpu":
+                    return value.to(self.device)
+                raise ValueError(
+                    f"{name} is on {value.device} and {self.first} on {self.device}: pass "
+                    "the tensors of one call on one device"
+                )
+            return value
+        if isinstance(value, (np.ndarray, np.generic, list, tuple, *_NUMBER)):
+            return torch.as_tensor(v.as_numeric(value, name), device=self.device)
+        raise TypeError(
+            f"{name} is a {type(value).__name__} and {self.first} a torch Tensor: pass "
+            "tensors, NumPy arrays or numbers"
+        )
+
+
+# ------------------------------------------------------------------ argument rules
+def _axis(axis: Any, dim: Any, ndim: int, name: str) -> int:
+    if dim is not None:
+        axis = _dim_alias(axis, dim)
+    return v.scan_axis(axis, ndim, name)
+
+
+def _fits(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether ``shape`` broadcasts to ``target`` (torch's rule, without a try/except)."""
+    if len(shape) > len(target):
+        return False
+    return all(s in (1, t) for s, t in zip(reversed(shape), reversed(target), strict=False))
+
+
+def _reset(call: _Call, value: Any, shape: tuple[int, ...], ax: int) -> Any:
+    """``reset`` as a bool tensor of the scan shape (the step-flag rule of
+    :func:`scanwise._validate.step_flags`)."""
+    if value is None:
+        return None
+    torch = call.torch
+    r = call.tensor(value, "reset")
+    if (len(shape) > 1 or r.ndim != 1) and (r.ndim != len(shape) or r.shape[ax] != shape[ax]):
+        raise ValueError(
+            f"reset with shape {tuple(r.shape)} does not span the time axis of the input "
+            f"(shape {shape}, axis {ax}): flags mark steps, so give reset the input's "
+            f"{len(shape)} dimensions with length {shape[ax]} along axis {ax} (other axes "
+            "may be 1, e.g. flags[:, None] for one flag per step shared by every series)"
+        )
+    if r.dtype != torch.bool:
+        if r.dtype.is_complex:
+            raise TypeError(f"reset must be a boolean tensor, got dtype {r.dtype}")
+        if call.compiling:
+            raise TypeError(
+                f"reset must be a bool tensor under torch.compile (got {r.dtype}): its "
+                "values cannot be checked inside a graph; pass reset.bool()"
+            )
+        if not bool(((r == 0) | (r == 1)).all()):
+            raise ValueError("reset must be boolean or contain only 0 and 1")
+        r = r != 0
+    if not _fits(tuple(r.shape), shape):
+        raise ValueError(f"reset with shape {tuple(r.shape)} does not broadcast to {shape}")
+    return r.expand(shape)
+
+
+def _promote(dtype: Any, value: Any) -> Any:
+    """torch's promotion of a result ``dtype`` by an operand: Python numbers and 0-d
+    tensors only lift the category (int -> float -> complex), as in torch's arithmetic."""
+    torch = sys.modules["torch"]
+    if value is None or isinstance(value, bool):
+        return dtype
+    if isinstance(value, torch.Tensor):
+        other = value.dtype
+        if other == torch.bool:
+            return dtype
+        if value.ndim == 0 and _category(other) <= _category(dtype):
+            return dtype
+        if value.ndim == 0:  # a weak operand of a higher category: its default dtype
+            other = _default(_category(other), dtype)
+        return torch.promote_types(dtype, other)
+    if isinstance(value, complex):
+        return dtype if dtype.is_complex else _default(2, dtype)
+    if isinstance(value, float):
+        return dtype if _category(dtype) >= 1 else torch.get_default_dtype()
+    if isinstance(value, int):
+        return torch.int64 if dtype == torch.bool else dtype
+    return dtype
+
+
+def _category(dtype: Any) -> int:
+    return 2 if dtype.is_complex else 1 if dtype.is_floating_point else 0
+
+
+def _default(category: int, dtype: Any) -> Any:
+    """torch's dtype for a weak scalar of ``category`` beside a ``dtype`` tensor."""
+    torch = sys.modules["torch"]
+    if category == 2:
+        if dtype == torch.float64:
+            return torch.complex128
+        return torch.complex64 if dtype.is_floating_point else _complex_default()
+    return torch.get_default_dtype()
+
+
+def _complex_default() -> Any:
+    torch = sys.modules["torch"]
+    return torch.complex128 if torch.get_default_dtype() == torch.float64 else torch.complex64
+
+
+def _floating(dtype: Any) -> Any:
+    """A recurrence's dtype: integers and bools become the default float dtype."""
+    torch = sys.modules["torch"]
+    if dtype.is_floating_point or dtype.is_complex:
+        return dtype
+    return torch.get_default_dtype()
+
+
+def _raw_state(call: _Call, value: Any, name: str) -> Any:
+    """A state as given: a Python number kept as is (weak), anything else a tensor."""
+    if value is None or isinstance(value, _NUMBER):
+        if isinstance(value, bool):
+            return int(value)
+        return value
+    return call.tensor(value, name)
+
+
+def _state(
+    call: _Call, value: Any, shape: tuple[int, ...], ax: int, name: str, dtype: Any
+) -> Any:
+    """A per-series state (the rule of :func:`scanwise._validate.state`) as a ``dtype``
+    tensor of the scan shape with length 1 along ``ax`` (a broadcast view)."""
+    torch = call.torch
+    if value is None:
+        return None
+    if not isinstance(value, torch.Tensor):
+        value = torch.full((), value, dtype=dtype, device=call.device)
+    reduced = shape[:ax] + shape[ax + 1 :]
+    t = value
+    if t.ndim == len(shape) and t.ndim > 0 and t.shape[ax] == 1:
+        t = t.squeeze(ax)
+    if not _fits(tuple(t.shape), reduced):
+        raise ValueError(
+            f"{name} with shape {tuple(value.shape)} does not match the input without axis "
+            f"{ax}, shape {reduced}"
+        )
+    return t.to(dtype).expand(reduced).unsqueeze(ax)
+
+
+def _finish(call: _Call, result: Any, out: Any) -> Any:
+    """Write ``result`` into a user ``out=`` tensor (torch's rules) and return it."""
+    if out is None:
+        return result
+    torch = call.torch
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(f"out must be a torch.Tensor for tensor input, got {type(out).__name__}")
+    if tuple(out.shape) != tuple(result.shape):
+        raise ValueError(f"out has shape {tuple(out.shape)}, expected {tuple(result.shape)}")
+    if out.device != result.device:
+        raise ValueError(f"out is on {out.device}, the result on {result.device}")
+    if not torch.can_cast(result.dtype, out.dtype):
+        raise TypeError(f"out has dtype {out.dtype}, which cannot hold the result {result.dtype}")
+    if torch.is_grad_enabled() and (result.requires_grad or out.requires_grad):
+        raise TypeError(
+            "out= does not support automatic differentiation (an input or out requires "
+            "grad): drop out=, or call under torch.no_grad()"
+        )
+    out.copy_(result)
+    return out
+
+
+def _prepend(h: Any, start: Any, ax: int, reverse: bool) -> Any:
+    """``include_initial``: the state before the first step, placed before it."""
+    torch = sys.modules["torch"]
+    return torch.cat([h, start] if reverse else [start, h], ax)
+
+
+# ------------------------------------------------------------------ the core scans
+def _accumulate(
+    product: bool,
+    x: Any,
+    axis: Any = None,
+    dim: Any = None,
+    dtype: Any = None,
+    include_initial: bool = False,
+    reverse: bool = False,
+    reset: Any = None,
+    initial: Any = None,
+    reset_value: Any = None,
+    out: Any = None,
+) -> Any:
+    call = _Call([("x", x), ("reset", reset), ("initial", initial), ("reset_value", reset_value)])
+    torch = call.torch
+    x = call.tensor(x, "x")
+    shape = tuple(x.shape)
+    ax = _axis(axis, dim, x.ndim, "x")
+    rev = v.flag(reverse, "reverse")
+    inc = v.flag(include_initial, "include_initial")
+    rst = _reset(call, reset, shape, ax)
+    init = _raw_state(call, initial, "initial")
+    rval = _raw_state(call, reset_value, "reset_value")
+    if dtype is not None:
+        result = _torch_dtype(dtype)
+    else:  # torch.cumsum: bools and integers accumulate in int64
+        result = x.dtype if _category(x.dtype) else torch.int64
+    for s in (init, rval):
+        result = _promote(result, s)
+    init = _state(call, init, shape, ax, "initial", result)
+    rval = _state(call, rval, shape, ax, "reset_value", result)
+    xc = x.to(result)
+    ops = _ops()
+    keep = shape[:ax] + (1,) + shape[ax + 1 :]
+    if product:
+        one = torch.ones(keep, dtype=result, device=call.device)
+        # h = x * h + (-0.0) is exactly x * h (see scans.cumprod); a reset restarts from 1
+        zero = torch.full((), -0.0 if _category(result) else 0, dtype=result, device=call.device)
+        h = ops.linear_scan(
+            zero.expand(shape), xc, 0.0, one if init is None else init,
+            one if rval is None and rst is not None else rval, rst, ax, rev,
+        )
+        start = one if init is None else init
+    else:
+        h = ops.linear_scan(xc, None, 1.0, init, rval, rst, ax, rev)
+        start = torch.zeros(keep, dtype=result, device=call.device) if init is None else init
+    if inc:
+        h = _prepend(h, start, ax, rev)
+    return _finish(call, h, out)
+
+
+def _torch_dtype(dtype: Any) -> Any:
+    """A user ``dtype=`` for tensors: a torch dtype, or a NumPy spelling of one."""
+    torch = sys.modules["torch"]
+    if isinstance(dtype, torch.dtype):
+        result = dtype
+    else:
+        np_dtype = v.result_dtype(dtype)
+        result = torch.from_numpy(np.zeros(0, dtype=np_dtype)).dtype
+    if result == torch.bool:
+        raise TypeError("dtype must be a numeric (int, float or complex) dtype, got torch.bool")
+    if not (result.is_floating_point or result.is_complex) and result != torch.int64:
+        result = torch.int64  # the kernels accumulate integers in int64, as torch.cumsum
+    return result
+
+
+def cumsum(fn: Any, x: Any, /, **kwargs: Any) -> Any:
+    """``scanwise.cumsum`` of a tensor (differentiable in ``x``, ``initial``,
+    ``reset_value``)."""
+    return _accumulate(False, x, **kwargs)
+
+
+def cumprod(fn: Any, x: Any, /, **kwargs: Any) -> Any:
+    """``scanwise.cumprod`` of a tensor; its gradient is exact where ``x`` has zeros (it is
+    the recurrence's ``da = lam * h[t-1]``, no division)."""
+    return _accumulate(True, x, **kwargs)
+
+
+def logcumsumexp(
+    fn: Any,
+    x: Any,
+    /,
+    *,
+    axis: Any = None,
+    dim: Any = None,
+    reverse: bool = False,
+    reset: Any = None,
+    initial: Any = None,
+    reset_value: Any = None,
+    out: Any = None,
+) -> Any:
+    """``scanwise.logcumsumexp`` of a tensor (differentiable; finite gradients at
+    ``-inf`` entries, see :mod:`scanwise.backends.torch_ops`)."""
+    call = _Call([("x", x), ("reset", reset), ("initial", initial), ("reset_value", reset_value)])
+    x = call.tensor(x, "x")
+    shape = tuple(x.shape)
+    ax = _axis(axis, dim, x.ndim, "x")
+    rev = v.flag(reverse, "reverse")
+    rst = _reset(call, reset, shape, ax)
+    init = _raw_state(call, initial, "initial")
+    rval = _raw_state(call, reset_value, "reset_value")
+    for name, value in (("x", x), ("initial", init), ("reset_value", rval)):
+        if isinstance(value, complex) or (
+            isinstance(value, call.torch.Tensor) and value.dtype.is_complex
+        ):
+            raise TypeError(f"logcumsumexp needs real input; {name} is complex")
+    result = _floating(x.dtype)
+    init = _state(call, init, shape, ax, "initial", result)
+    rval = _state(call, rval, shape, ax, "reset_value", result)
+    h = _ops().logcumsumexp(x.to(result), init, rval, rst, ax, rev)
+    return _finish(call, h, out)
+
+
+def linear_recurrence(
+    fn: Any,
+    a: Any,
+    b: Any,
+    /,
+    *,
+    axis: Any = None,
+    dim: Any = None,
+    initial: Any = None,
+    reverse: bool = False,
+    reset: Any = None,
+    reset_value: Any = None,
+    out: Any = None,
+) -> Any:
+    """``scanwise.linear_recurrence`` with tensors (differentiable in ``a``, ``b``,
+    ``initial`` and ``reset_value``)."""
+    call = _Call([("a", a), ("b", b), ("reset", reset), ("initial", initial),
+                  ("reset_value", reset_value)])
+    a_in = a if isinstance(a, _NUMBER) else call.tensor(a, "a")
+    return _recurrence(call, a_in, call.tensor(b, "b"), "a", "b", axis, dim, initial, reverse,
+                       reset, reset_value, out, broadcast_both=True)
+
+
+def discounted_cumsum(
+    fn: Any,
+    x: Any,
+    discount: Any,
+    /,
+    *,
+    axis: Any = None,
+    dim: Any = None,
+    initial: Any = None,
+    reverse: bool = False,
+    reset: Any = None,
+    reset_value: Any = None,
+    out: Any = None,
+) -> Any:
+    """``scanwise.discounted_cumsum`` with tensors (differentiable in ``x``, a tensor
+    ``discount``, ``initial`` and ``reset_value``)."""
+    call = _Call([("x", x), ("discount", discount), ("reset", reset), ("initial", initial),
+                  ("reset_value", reset_value)])
+    torch = call.torch
+    if isinstance(discount, bool):
+        raise TypeError("discount must be a number, got a bool")
+    if isinstance(discount, _NUMBER):
+        if not math.isfinite(abs(discount)):
+            raise ValueError(f"discount must be finite, got {discount!r}")
+        d = discount
+    else:
+        d = call.tensor(discount, "discount")
+        if d.dtype == torch.bool:
+            raise TypeError("discount must be numeric, got dtype bool")
+        if not call.compiling and not bool(torch.isfinite(d).all()):
+            raise ValueError("discount must be finite, got a tensor with NaN or infinity")
+    return _recurrence(call, d, call.tensor(x, "x"), "discount", "x", axis, dim, initial,
+                       reverse, reset, reset_value, out, broadcast_both=False)
+
+
+def _recurrence(
+    call: _Call,
+    a: Any,
+    b: Any,
+    a_name: str,
+    b_name: str,
+    axis: Any,
+    dim: Any,
+    initial: Any,
+    reverse: Any,
+    reset: Any,
+    reset_value: Any,
+    out: Any,
+    broadcast_both: bool,
+) -> Any:
+    torch = call.torch
+    shape = tuple(b.shape)
+    if isinstance(a, torch.Tensor):
+        if broadcast_both:
+            try:
+                shape = tuple(torch.broadcast_shapes(a.shape, b.shape))
+            except RuntimeError:
+                raise ValueError(
+                    f"{a_name} with shape {tuple(a.shape)} and {b_name} with shape "
+                    f"{tuple(b.shape)} do not broadcast"
+                ) from None
+        elif not _fits(tuple(a.shape), shape):
+            raise ValueError(
+                f"{a_name} with shape {tuple(a.shape)} does not broadcast to the input shape "
+                f"{shape}"
+            )
+    ax = _axis(axis, dim, len(shape), b_name)
+    rev = v.flag(reverse, "reverse")
+    rst = _reset(call, reset, shape, ax)
+    init = _raw_state(call, initial, "initial")
+    rval = _raw_state(call, reset_value, "reset_value")
+    result = b.dtype
+    for operand in (a, init, rval):
+        result = _promote(result, operand)
+    result = _floating(result)
+    init = _state(call, init, shape, ax, "initial", result)
+    rval = _state(call, rval, shape, ax, "reset_value", result)
+    bc = b.to(result).expand(shape)
+    if isinstance(a, torch.Tensor) or isinstance(a, complex):
+        ac = torch.as_tensor(a, dtype=result, device=call.device).expand(shape)
+        h = _ops().linear_scan(bc, ac, 0.0, init, rval, rst, ax, rev)
+    else:
+        h = _ops().linear_scan(bc, None, float(a), init, rval, rst, ax, rev)
+    return _finish(call, h, out)
+
+
+# ------------------------------------------------------------------ EWM (host, no grad)
+def _ewm(fn: Any, *args: Any, dim: Any = None, **kwargs: Any) -> Any:
+    """An EWM statistic of tensors: computed by the NumPy implementation on the host,
+    returned as a tensor on the input's device (float input keeps its dtype, integers
+    and bools give the default float dtype)."""
+    names = ["x", "y"][: len(args)]
+    named = list(zip(names, args, strict=True)) + [(k, kwargs.get(k)) for k in _KEYWORDS]
+    call = _Call(named)
+    torch = call.torch
+    for name, value in named:
+        if isinstance(value, torch.Tensor) and value.requires_grad:
+            raise TypeError(
+                f"{name} requires grad, and the EWM statistics are not differentiable "
+                f"(they are computed on the host): pass {name}.detach()"
+            )
+    if dim is not None:
+        kwargs["axis"] = _dim_alias(kwargs.get("axis"), dim)
+    out = kwargs.pop("out", None)
+    host = [_host(call, value, name) for name, value in zip(names, args, strict=True)]
+    for key in _KEYWORDS:
+        if isinstance(kwargs.get(key), torch.Tensor):
+            kwargs[key] = _host(call, kwargs[key], key)
+    got = fn(*host, **kwargs)
+    result, state = (got, None) if not isinstance(got, tuple) else got
+    dtype = None
+    for value in args:
+        if isinstance(value, torch.Tensor):
+            dtype = value.dtype if dtype is None else torch.promote_types(dtype, value.dtype)
+    tensor = torch.from_numpy(np.ascontiguousarray(result)).to(
+        device=call.device, dtype=_floating(dtype if dtype is not None else torch.float64)
+    )
+    tensor = _finish(call, tensor, out)
+    return tensor if state is None else (tensor, state)
+
+
+def _dim_alias(axis: Any, dim: Any) -> Any:
+    if axis is not None and axis != dim:
+        raise ValueError(f"pass axis= or dim= (its torch spelling), not both: {axis}, {dim}")
+    return dim
+
+
+def _host(call: _Call, value: Any, name: str) -> Any:
+    """A tensor argument as a NumPy array on the host (float16/bfloat16 as float32)."""
+    torch = call.torch
+    if not isinstance(value, torch.Tensor):
+        return value
+    t = call.tensor(value, name)
+    if t.dtype in (torch.float16, torch.bfloat16):
+        t = t.float()
+    return t.detach().cpu().resolve_conj().resolve_neg().numpy()
+
+
+_ROUTES: dict[str, Callable[..., Any]] = {
+    "cumsum": cumsum,
+    "cumprod": cumprod,
+    "logcumsumexp": logcumsumexp,
+    "linear_recurrence": linear_recurrence,
+    "discounted_cumsum": discounted_cumsum,
+    "ewm_mean": _ewm,
+    "ewm_var": _ewm,
+    "ewm_std": _ewm,
+    "ewm_cov": _ewm,
+    "ewm_corr": _ewm,
+}
