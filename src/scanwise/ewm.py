@@ -67,6 +67,7 @@ from . import _dask, _ewm_params, _ewm_run
 from . import _validate as v
 from ._ewm_state import EWMState, check, fresh, spelled
 from ._frames import accepts_frames
+from .backends.torch import accepts_tensors
 
 __all__ = ["EWMState", "ewm_corr", "ewm_cov", "ewm_mean", "ewm_std", "ewm_var"]
 
@@ -177,6 +178,7 @@ def _ewm(kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
     return res
 
 
+@accepts_tensors("ewm_mean")
 @accepts_frames()
 def ewm_mean(
     x: ArrayLike,
@@ -216,6 +218,7 @@ def ewm_mean(
     return _ewm("mean", x, None, locals())
 
 
+@accepts_tensors("ewm_var")
 @accepts_frames()
 def ewm_var(
     x: ArrayLike,
@@ -252,6 +255,7 @@ def ewm_var(
     return _ewm("var", x, None, locals())
 
 
+@accepts_tensors("ewm_std")
 @accepts_frames()
 def ewm_std(
     x: ArrayLike,
@@ -282,6 +286,7 @@ def ewm_std(
     return _ewm("std", x, None, locals())
 
 
+@accepts_tensors("ewm_cov")
 @accepts_frames()
 def ewm_cov(
     x: ArrayLike,
@@ -316,6 +321,7 @@ def ewm_cov(
     return _ewm("cov", x, y, locals())
 
 
+@accepts_tensors("ewm_corr")
 @accepts_frames()
 def ewm_corr(
     x: ArrayLike,
