@@ -48,6 +48,7 @@ from numpy.typing import ArrayLike, DTypeLike
 from . import _dask, _dispatch
 from . import _validate as v
 from ._frames import accepts_frames
+from .backends.torch import accepts_tensors
 
 
 def _prepare(
@@ -131,6 +132,7 @@ def _accumulate(
     )
 
 
+@accepts_tensors("cumsum")
 @accepts_frames()
 def cumsum(
     x: ArrayLike,
@@ -189,6 +191,7 @@ def cumsum(
     )
 
 
+@accepts_tensors("cumprod")
 @accepts_frames()
 def cumprod(
     x: ArrayLike,
@@ -221,6 +224,7 @@ def cumprod(
     )
 
 
+@accepts_tensors("logcumsumexp")
 @accepts_frames()
 def logcumsumexp(
     x: ArrayLike,
@@ -276,6 +280,7 @@ def logcumsumexp(
     )
 
 
+@accepts_tensors("linear_recurrence")
 @accepts_frames(template=1)
 def linear_recurrence(
     a: ArrayLike,
@@ -323,6 +328,7 @@ def linear_recurrence(
     return _recurrence(a_in, b_arr, axis, initial, reverse, reset, reset_value, out, "b")
 
 
+@accepts_tensors("discounted_cumsum")
 @accepts_frames()
 def discounted_cumsum(
     x: ArrayLike,
