@@ -213,10 +213,8 @@ def lane_block(out3: np.ndarray, n_threads: int, min_lanes: int = 64) -> int:
     (whole cache lines).  A task reads a few KiB of each row and then jumps a whole row
     ahead, where the hardware prefetcher starts over; the kernels therefore prefetch the
     rows they will read (:func:`scanwise._kernels.stream.prefetch_row`, chunk by chunk),
-    and with that narrow blocks cost little (measured on [1e5, 200] float64,
-    ``bench_ewm.py``: mean 11–18 ms for two 104-lane blocks vs 17–21 ms for one 200-lane
-    block; variance 20–33 ms vs 36–46 ms; [1e5, 1000] cumsum: two 504-lane blocks
-    0.052–0.076 s vs one 1000-lane block 0.084–0.086 s).  Row-wise: 8 series per task,
+    and with that narrow blocks cost little (two narrow blocks ran faster than one wide
+    one: docs/design.md, "Measurements behind kernel choices").  Row-wise: 8 series per task,
     eight dependency chains in flight.  Results never depend on the block (each lane is
     scanned by one thread, in order), so the thread count only affects speed.
     """
@@ -240,13 +238,10 @@ def one_lane_tasks(out3: np.ndarray) -> bool:
     columns of an F-ordered array, every pandas DataFrame), and for a contiguous inner
     axis of at most ``ONE_LANE_MAX`` lanes.  A lane loop over a strided inner axis reads
     one element per cache line and pays per step for slices and chunks, more than a step
-    of one lane costs.  Measured (2 threads, 2e6 float64 elements, 1% NaN, variance;
-    alternating runs): F-ordered [T, m], lane loop vs one-lane tasks, m = 2: 29.5 vs 9.7
-    ms, 8: 16.0 vs 9.1, 16: 15.5 vs 9.0, 64: 15.7 vs 8.9; the EW mean, 8: 8.4 vs 5.7 ms,
-    64: 8.4 vs 5.5 (``min_periods=2``: 13.4 vs 5.2).  C-ordered [T, m]: m = 2: 29.4 vs
-    10.0 ms, 4: 10.3–13.7 vs 5.3–5.9; the vectorised lane loop wins from 8 lanes (8:
-    11.1 vs 12.5, 16: 7.2 vs 15.9, 64: 4.4 vs 14.1).  The one-lane kernels compile for
-    the strided layout only, so strided and 1-D inputs share their compilations.
+    of one lane costs; over a contiguous inner axis the vectorised lane loop wins from 8
+    lanes on (docs/design.md, "Measurements behind kernel choices").  The one-lane
+    kernels compile for the strided layout only, so strided and 1-D inputs share their
+    compilations.
     """
     n_inner = out3.shape[2]
     return n_inner <= ONE_LANE_MAX or not time_major(out3)

@@ -14,11 +14,10 @@ return scalars only (one step of a lane: ``_mean_step``, ``_cov_step``, ``compos
 each once per process and scalar signature, not once per kernel signature.  Helpers that
 take arrays or slices (lane loops, state loads) stay ``inline="always"`` (numba-IR
 inlining, which prunes the ``is None`` branches of optional arrays before typing).
-numba-IR inlining deep-copies the callee's IR at every call site: with it everywhere,
-the general variance kernel took 19.5 CPU-s to compile, 9.5 with scalar steps inlined by
-LLVM; run time within noise (one thread, in cache, alternating processes, 2026-11-23:
-general variance 2468-2592 vs 2492-2673 us, correlation 2239-2495 vs 2252-2617 us).
-Lane loops inlined by LLVM too compiled a little faster still but ran slower: not done.
+numba-IR inlining deep-copies the callee's IR at every call site, which about doubled
+the compile time of the largest kernels at no gain in speed; lane loops inlined by LLVM
+too ran slower (the measurements: ``docs/design.md``, "Measurements behind kernel
+choices").
 
 The disk cache: numba keys a cached kernel on its own source file only (its modification
 time and size), so an edit to a helper in another file (``stream.py``, ``vecmath.py``,
@@ -147,6 +146,7 @@ class kernel:
         self._dispatcher: Any = None
         self._entries: dict[tuple[types.Type, ...], Callable[..., Any]] = {}
         self._by_key: dict[tuple[Any, ...], Callable[..., Any]] = {}
+        ALL_KERNELS.append(self)
 
     def __call__(self, *args: Any) -> Any:
         # a plain-Python key first: numba types cost ~1 us each to build and hash
@@ -162,7 +162,11 @@ class kernel:
 
     def _entry(self, args: tuple[Any, ...]) -> Callable[..., Any]:
         layout = self.layout or _layout(args)
-        sig = tuple(_numba_type(a, layout) for a in args)
+        return self.compiled(tuple(_numba_type(a, layout) for a in args))
+
+    def compiled(self, sig: tuple[types.Type, ...]) -> Callable[..., Any]:
+        """The entry point of signature ``sig``, compiled (or loaded from the disk
+        cache) on first use."""
         entry = self._entries.get(sig)
         if entry is None:
             # callers may be threads (dask's threaded scheduler): compile under a lock
@@ -192,6 +196,38 @@ def _log_compile(name: str, sig: tuple[types.Type, ...], seconds: float) -> None
         test = os.environ.get("PYTEST_CURRENT_TEST", "")
         with open(path, "a") as fh:
             fh.write(f"{os.getpid()}\t{name}\t{seconds:.2f}\t{test}\t{sig}\n")
+
+
+#: every kernel made by :class:`kernel`, for :func:`precompile`
+ALL_KERNELS: list[kernel] = []
+
+
+def precompile(entries: list[tuple[str, str]]) -> int:
+    """Compile (or load from the disk cache) kernel signatures named as in the
+    ``SCANWISE_COMPILE_LOG`` lines: ``(kernel name, signature repr)`` pairs.  Unknown
+    names and signatures that no longer parse are skipped.  Returns how many were
+    compiled or loaded.
+
+    The test suite uses it to split the compilation of the signatures it needs between
+    its xdist workers (each compiles its share into the disk cache and loads the rest)
+    instead of every worker compiling all it needs itself."""
+    import numba.core.types as nt
+
+    by_name = {k.fn.__qualname__: k for k in ALL_KERNELS}
+    names = {n: getattr(nt, n) for n in dir(nt) if not n.startswith("_")}
+    names.update(bool=types.boolean, none=types.none)
+    done = 0
+    for name, text in entries:
+        k = by_name.get(name)
+        if k is None:
+            continue
+        try:
+            sig = tuple(eval(text, {"__builtins__": {}}, names))  # trusted: the repo's file
+        except Exception:
+            continue
+        k.compiled(sig)
+        done += 1
+    return done
 
 
 _COMPILE_LOCK = threading.RLock()

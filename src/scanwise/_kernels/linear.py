@@ -107,10 +107,8 @@ def linear_scan(a, b, init, rval, reset, out, block, reverse, stream):  # pragma
 
 
 # scalar code (four dependency chains, no lane loop): typed for the strided layout only,
-# so C-contiguous (1-D, time-fast) and strided inputs share one compilation per signature
-# (13 of the test suite's 33).  Measured, one thread, [64, 2e4] time-fast C array,
-# alternating processes: cumsum 851-1254 us 'A' vs 912-1134 'C'; with array ``a`` and
-# ``reset`` 1843-2544 vs 1898-2640 us.
+# so C-contiguous (1-D, time-fast) and strided inputs share one compilation per signature,
+# at the same speed (docs/design.md, "Measurements behind kernel choices")
 @functools.partial(kernel, layout="A")
 def linear_scan_rows(a, b, init, rval, reset, out):  # pragma: no cover - numba
     """Row-wise scan for series whose time axis is the fast one (strided inner axis).

@@ -132,9 +132,7 @@ def _chunked_kernel(stream: bool) -> kernel:
     linear_scan_chunked.__qualname__ = f"linear_scan_chunked{'_stream' if stream else ''}"
     # scalar code that walks one lane down the time axis: typed for the strided layout
     # only, so a reversed (negative-stride) view and a contiguous one share one
-    # compilation.  Measured: first call 10.0 s instead of 11.6 s 'C' + 9.6 s 'A'; a 2e7
-    # cumsum 17.4-18.3 ms either way (the 'C' copy 18.2-18.5 ms), a reversed one
-    # 17.6-18.1 vs 17.8 ms.
+    # compilation, at the same speed (docs/design.md, "Measurements behind kernel choices")
     return kernel(linear_scan_chunked, layout="A")
 
 
