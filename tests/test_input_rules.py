@@ -154,8 +154,10 @@ def test_tensors_numpy_cannot_hold_get_clear_errors():
                      discount=0.5, lam=1.0)
     with pytest.raises(TypeError, match="x is a tensor on the 'meta' device"):
         scanwise.cumsum(meta)
-    with pytest.raises(TypeError, match="x requires grad"):
-        scanwise.cumsum(grad)
+    # the core scans are differentiable (the PyTorch backend): a tensor needing grad gets one
+    summed = scanwise.cumsum(grad)
+    summed.sum().backward()
+    np.testing.assert_array_equal(grad.grad.numpy(), [4.0, 3.0, 2.0, 1.0])
     with pytest.raises(TypeError, match=r"b is a torch\.sparse_coo tensor"):
         scanwise.linear_recurrence(0.5, sparse)
 
@@ -163,7 +165,8 @@ def test_tensors_numpy_cannot_hold_get_clear_errors():
 def test_bfloat16_tensor_in_a_core_scan():
     torch = _torch()
     got = scanwise.cumsum(torch.tensor([1.0, 2.0, 3.0], dtype=torch.bfloat16))
-    np.testing.assert_array_equal(np.asarray(got, dtype=np.float64), [1.0, 3.0, 6.0])
+    assert got.dtype == torch.bfloat16  # returned in the input dtype, as torch.cumsum
+    np.testing.assert_array_equal(got.float().numpy(), [1.0, 3.0, 6.0])
 
 
 # ------------------------------------------------------------------ NaN across episodes
