@@ -10,7 +10,17 @@ import sys as _sys
 
 from ._versions import show_versions
 from .ewm import EWMState, ewm_corr, ewm_cov, ewm_mean, ewm_std, ewm_var
-from .rl import discounted_returns, gae, lambda_returns
+from .rl import (
+    discounted_returns,
+    gae,
+    lambda_returns,
+    n_step_returns,
+    off_policy_returns,
+    q_lambda_traces,
+    retrace_traces,
+    tree_backup_traces,
+    vtrace,
+)
 from .scans import cumprod, cumsum, discounted_cumsum, linear_recurrence, logcumsumexp
 
 __all__ = [
@@ -28,7 +38,13 @@ __all__ = [
     "lambda_returns",
     "linear_recurrence",
     "logcumsumexp",
+    "n_step_returns",
+    "off_policy_returns",
+    "q_lambda_traces",
+    "retrace_traces",
     "show_versions",
+    "tree_backup_traces",
+    "vtrace",
 ]
 __version__ = "0.1.0"  # the one place: pyproject.toml reads it (tool.setuptools.dynamic)
 

@@ -1,21 +1,79 @@
-"""Compute layer of the RL estimators (:mod:`scanwise.rl`).  ``gae`` is one fused reverse
-pass (:mod:`scanwise._kernels.returns`) that reads every input once and writes both
-outputs; the discounted returns are one reverse linear-recurrence scan through
-:mod:`scanwise._dispatch`.  No full-size temporaries.  Arguments arrive checked.
+"""Compute layer of the RL estimators (:mod:`scanwise.rl`).  ``gae``, ``vtrace``,
+``off_policy_returns`` and ``n_step_returns`` are fused passes
+(:mod:`scanwise._kernels.returns`, :mod:`scanwise._kernels.nstep`) that read every input
+once and write only their outputs; the discounted returns are one reverse
+linear-recurrence scan through :mod:`scanwise._dispatch`.  Arguments arrive checked:
+rates are numbers or arrays with the input's number of dimensions (length 1 or the
+input's along each axis), flags are boolean views of the input shape, ``valid`` is None
+when every step is valid.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from . import _dispatch, _layout
 
+GAE_MIN_LANES = 64
 
-def per_env(value: float | np.ndarray, axis: int, shape: tuple[int, ...]) -> float | np.ndarray:
-    """A number stays a number; a non-time-shaped array is broadcast along the time axis."""
-    if isinstance(value, np.ndarray):
-        return np.broadcast_to(np.expand_dims(value, axis), shape)
-    return value
+
+def _full(rate: float | np.ndarray, cdt: np.dtype, shape: tuple[int, ...]) -> Any:
+    """A number as the compute dtype's scalar; an array cast (while still compact) and
+    broadcast to ``shape`` without copying."""
+    if isinstance(rate, np.ndarray):
+        return np.broadcast_to(rate.astype(cdt, copy=False), shape)
+    return cdt.type(rate)
+
+
+def _finish(outs: list[np.ndarray], result: np.dtype) -> list[np.ndarray]:
+    return [o if o.dtype == result else o.astype(result) for o in outs]
+
+
+def _run(
+    k: int,
+    result: np.dtype,
+    floats: list[np.ndarray],
+    flags: list[np.ndarray | None],
+    rates: list[float | np.ndarray],
+    axis: int,
+    call: Callable[[list[Any], list[Any], list[Any]], None],
+) -> list[np.ndarray]:
+    """``k`` new outputs like ``floats[0]`` (the rewards), computed by :func:`_fused`
+    in the kernels' dtype and returned in ``result``."""
+    cdt = _dispatch.compute_dtype(result)
+    outs = [np.empty_like(floats[0], dtype=cdt) for _ in range(k)]
+    if floats[0].size:
+        _fused(outs, floats, flags, rates, axis, call)
+    return _finish(outs, result)
+
+
+def _block(out3: np.ndarray, min_lanes: int = GAE_MIN_LANES) -> int:
+    return _layout.lane_block(out3, _dispatch.threads(), min_lanes)
+
+
+def _fused(
+    outs: list[np.ndarray],
+    floats: list[np.ndarray],
+    flags: list[np.ndarray | None],
+    rates: list[float | np.ndarray],
+    axis: int,
+    call: Callable[[list[Any], list[Any], list[Any]], None],
+) -> None:
+    """Cast the float operands to the outputs' dtype, lay everything out as canonical
+    views and ``call(outs3, operands3, rates3)`` once per set of views (a rate that is a
+    number stays one)."""
+    cdt = outs[0].dtype
+    shape = outs[0].shape
+    floats = [x.astype(cdt, copy=False) for x in floats]
+    full = [_full(x, cdt, shape) for x in rates]
+    arrays = [*outs, *floats, *flags, *(x if isinstance(x, np.ndarray) else None for x in full)]
+    k, m = len(outs), len(outs) + len(floats) + len(flags)
+    for views in _layout.canonical(shape, axis, arrays, writeable=k):
+        rates3 = [x if view is None else view for view, x in zip(views[m:], full, strict=True)]
+        call(views[:k], views[k:m], rates3)
 
 
 def gae(
@@ -24,6 +82,7 @@ def gae(
     next_values: np.ndarray,
     terminated: np.ndarray,
     done: np.ndarray,
+    valid: np.ndarray | None,
     discount: float | np.ndarray,
     lam: float | np.ndarray,
     axis: int,
@@ -40,7 +99,7 @@ def gae(
         o if out is not None and o.dtype == cdt else np.empty_like(rewards, dtype=cdt)
         for o in (out or (None, None))
     ]
-    inputs = [rewards, values, next_values, terminated, done]
+    inputs = [rewards, values, next_values, terminated, done, valid]
     for target in targets:  # an input read at the very position written is safe
         inputs = [_unalias(x, target, axis, elementwise=True) for x in inputs]
     if targets[0].size:
@@ -50,9 +109,8 @@ def gae(
             if o is not target:
                 np.copyto(o, target, casting="same_kind")
         return out
-    if cdt != result:
-        return targets[0].astype(result), targets[1].astype(result)
-    return targets[0], targets[1]
+    adv, ret = _finish(targets, result)
+    return adv, ret
 
 
 def _gae_kernel(
@@ -60,6 +118,7 @@ def _gae_kernel(
     floats: list[np.ndarray],
     terminated: np.ndarray,
     done: np.ndarray,
+    valid: np.ndarray | None,
     discount: float | np.ndarray,
     lam: float | np.ndarray,
     axis: int,
@@ -67,46 +126,119 @@ def _gae_kernel(
     """Run the fused GAE kernel (:mod:`scanwise._kernels.returns`) on canonical views."""
     from ._kernels.returns import gae_rows, gae_time_major
 
-    cdt = outs[0].dtype
-    shape = outs[0].shape
-    floats = [f.astype(cdt, copy=False) for f in floats]
-    rates = []
-    for rate in (discount, discount * lam):
-        if isinstance(rate, np.ndarray):
-            rates.append(per_env(rate.astype(cdt), axis, shape))
-        else:
-            rates.append(cdt.type(rate))
-    arrays = [*outs, *floats, terminated, done, *(x for x in rates if isinstance(x, np.ndarray))]
-    for views in _layout.canonical(shape, axis, arrays, writeable=2):
-        adv3, ret3, r3, v3, nv3, term3, done3 = views[:7]
-        rest = iter(views[7:])
-        g, gl = (next(rest) if isinstance(x, np.ndarray) else x for x in rates)
+    def call(outs3: list[Any], ins3: list[Any], rates3: list[Any]) -> None:
+        adv3, ret3 = outs3
         if _layout.time_major(adv3):
-            block = _layout.lane_block(adv3, _dispatch.threads(), GAE_MIN_LANES)
             # both outputs are written as unit-stride rows (``out=`` arrays may differ)
             stream = _layout.streaming(adv3) and _layout.streaming(ret3)
-            gae_time_major(r3, v3, nv3, term3, done3, g, gl, adv3, ret3, block, stream)
+            gae_time_major(*ins3, *rates3, adv3, ret3, _block(adv3), stream)
         else:
-            gae_rows(r3, v3, nv3, term3, done3, g, gl, adv3, ret3)
+            gae_rows(*ins3, *rates3, adv3, ret3)
 
-
-GAE_MIN_LANES = 64
+    # discount * lam multiplied while compact (per env: a row; per step: the user's size)
+    rates = [discount, np.multiply(discount, lam)]
+    _fused(outs, floats, [terminated, done, valid], rates, axis, call)
 
 
 def discounted_returns(
     rewards: np.ndarray,
     done: np.ndarray | None,
+    valid: np.ndarray | None,
     discount: float | np.ndarray,
     bootstrap: np.ndarray | None,
     axis: int,
     result: np.dtype,
 ) -> np.ndarray:
-    """``G[t] = r[t] + discount*(1-done[t])*G[t+1]``, ``G[T] = bootstrap``."""
+    """``G[t] = r[t] + discount*(1-done[t])*G[t+1]``, ``G[T] = bootstrap``; a skipped
+    step is ``a = 1, b = 0`` (its reward and flags are not read)."""
     shape = rewards.shape
-    g = per_env(discount, axis, shape)
+    g: Any = discount if not isinstance(discount, np.ndarray) else np.broadcast_to(discount, shape)
+    b, reset = rewards, done
+    if valid is not None:  # temporaries of the input size: the linear scan has no mask
+        g = np.where(valid, g, 1.0)
+        b = np.where(valid, rewards, 0)
+        reset = None if done is None else done & valid
     # a done step does not receive the carried state: exactly a reset (to the identity
     # 0), while the bootstrap is the state carried in before the last step only
     return _dispatch.run(
-        "linear", b=rewards, a=g, init=bootstrap, reset=done, axis=axis, reverse=True,
-        out=None, result=result,
+        "linear", b=b, a=g, init=bootstrap, reset=reset, axis=axis, reverse=True, out=None,
+        result=result,
     )
+
+
+def vtrace(
+    rewards: np.ndarray,
+    values: np.ndarray,
+    next_values: np.ndarray,
+    log_rhos: np.ndarray,
+    terminated: np.ndarray,
+    done: np.ndarray,
+    valid: np.ndarray | None,
+    discount: float | np.ndarray,
+    lam: float | np.ndarray,
+    clips: tuple[float, float, float],
+    axis: int,
+    result: np.dtype,
+) -> tuple[np.ndarray, np.ndarray]:
+    """V-trace ``(vs, pg_advantages)`` (:mod:`scanwise._kernels.returns`); clips of None
+    arrive as ``inf``."""
+    from ._kernels.returns import vtrace_time_major
+
+    def call(outs3: list[Any], ins3: list[Any], rates3: list[Any]) -> None:
+        vs3, pg3 = outs3
+        stream = _layout.time_major(vs3) and _layout.streaming(vs3)
+        vtrace_time_major(*ins3, *rates3, *clips, vs3, pg3, _block(vs3), stream)
+
+    vs, pg = _run(2, result, [rewards, values, next_values, log_rhos], [terminated, done, valid],
+                  [discount, lam], axis, call)
+    return vs, pg
+
+
+def off_policy_returns(
+    rewards: np.ndarray,
+    next_values: np.ndarray,
+    next_q_taken: np.ndarray,
+    traces: np.ndarray,
+    terminated: np.ndarray,
+    done: np.ndarray,
+    valid: np.ndarray | None,
+    discount: float | np.ndarray,
+    axis: int,
+    result: np.dtype,
+) -> np.ndarray:
+    """``G[t] = r + g (1-terminated) (next_values + (1-done) traces (G[t+1] - next_q))``."""
+    from ._kernels.returns import off_policy_time_major
+
+    def call(outs3: list[Any], ins3: list[Any], rates3: list[Any]) -> None:
+        stream = _layout.time_major(outs3[0]) and _layout.streaming(outs3[0])
+        off_policy_time_major(*ins3, *rates3, outs3[0], _block(outs3[0]), stream)
+
+    return _run(1, result, [rewards, next_values, next_q_taken, traces],
+                [terminated, done, valid], [discount], axis, call)[0]
+
+
+def n_step_returns(
+    rewards: np.ndarray,
+    next_values: np.ndarray,
+    n: int,
+    terminated: np.ndarray,
+    done: np.ndarray,
+    valid: np.ndarray | None,
+    discount: float | np.ndarray,
+    axis: int,
+    result: np.dtype,
+) -> np.ndarray:
+    """n-step bootstrapped returns (:mod:`scanwise._kernels.nstep`)."""
+    from ._kernels.nstep import nstep_rows, nstep_time_major
+
+    n = min(n, rewards.shape[axis])  # a longer window is the whole series (and sizes the buffers)
+
+    def call(outs3: list[Any], ins3: list[Any], rates3: list[Any]) -> None:
+        r3, nv3, term3, done3, valid3 = ins3
+        if valid3 is None and _layout.time_major(outs3[0]):
+            nstep_time_major(r3, nv3, term3, done3, *rates3, n, outs3[0], _block(outs3[0], 16))
+        else:
+            nstep_rows(*ins3, *rates3, n, outs3[0])
+
+    return _run(1, result, [rewards, next_values], [terminated, done, valid], [discount], axis,
+                call)[0]

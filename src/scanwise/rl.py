@@ -1,4 +1,5 @@
-"""Reinforcement-learning returns: GAE, discounted returns and TD(lambda) targets.
+"""Reinforcement-learning returns: GAE, TD(lambda), discounted, n-step and off-policy
+returns (Retrace, Q(lambda), tree-backup) and V-trace.
 
 Time is ``axis`` (default 0: ``[T, N, ...]`` as in Stable-Baselines3).  Inputs may be
 NumPy arrays (or array-likes) or PyTorch tensors: tensors in, tensors out, with the
@@ -8,6 +9,16 @@ Conventions (TorchRL's): ``next_values[t]`` is V of the observation actually rea
 after step t, so a truncated episode bootstraps from it; ``terminated[t]`` says that
 observation is terminal (no bootstrap); ``done[t]`` (default ``terminated``) says the
 episode ended at t, terminated or truncated, and stops the advantage from flowing across.
+
+Rates: ``discount`` and ``lam`` are numbers in [0, 1], arrays of the non-time shape
+(one per env) or arrays with the input's number of dimensions (per step, time axis
+included: rlax's ``discount_t``, adaptive lambda; length 1 along an axis broadcasts).
+Skipped steps: ``valid`` (flags spanning the time axis, default all true) marks the
+steps that exist; a skipped step is an identity step of the recursion (``a = 1, b =
+0``): none of its inputs is read (NaN there reaches no output), the carried state
+passes through unchanged and its outputs repeat the next valid step's (0 past the last
+one; ``discounted_returns``: the bootstrap).  Token-level RL (prompt and padding tokens)
+and the bogus transition of auto-resetting vector envs are the uses.
 
 Labelled inputs: pandas, polars, xarray
 ---------------------------------------
@@ -63,7 +74,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _dask, _frames, _polars, _returns, _torch
+from . import _dask, _frames, _polars, _returns, _rl_args, _torch
 from . import _validate as v
 
 
@@ -108,6 +119,7 @@ def gae(
     done: ArrayLike | None = None,
     discount: float | ArrayLike,
     lam: float | ArrayLike,
+    valid: ArrayLike | None = None,
     axis: int = 0,
     dim: str | None = None,
     out: tuple[np.ndarray, np.ndarray] | None = None,
@@ -118,8 +130,12 @@ def gae(
     ``A[t] = delta[t] + discount * lam * (1 - done[t]) * A[t+1]`` (``A[T] = 0``);
     ``returns = A + values`` (the TD(lambda) targets).
 
-    ``discount`` and ``lam`` are numbers in [0, 1] or arrays broadcastable to the non-time
-    shape (per-env values).  Flags are bool or 0/1 numbers.  pandas/polars/xarray inputs
+    ``discount`` and ``lam`` are numbers in [0, 1], arrays broadcastable to the non-time
+    shape (per-env values) or arrays with the input's number of dimensions (per step,
+    e.g. rlax's ``discount_t``; the module docstring).  Flags are bool or 0/1 numbers.
+    ``valid`` (flags; default all true) marks the steps to use: a skipped step is an
+    identity step, its inputs are not read and its ``advantages`` and ``returns``
+    repeat those of the next valid step (0 past the last one).  pandas/polars/xarray inputs
     give results of the same type, paired by label (the module docstring; ``dim=`` names
     xarray's time dimension).  ``out=(adv, ret)`` (NumPy
     arrays of the input shape) writes the results in place, e.g. into the buffers a PPO
@@ -151,28 +167,32 @@ def gae(
                               discount=gamma, lam=lambda_)
     """
     if dim is not None or _frames.any_frame(
-        rewards, values, next_values, terminated, done, discount, lam
+        rewards, values, next_values, terminated, done, valid, discount, lam
     ):
         return _labelled(
             gae, {"rewards": rewards, "values": values, "next_values": next_values},
-            {"terminated": terminated, "done": done}, {"discount": discount, "lam": lam},
-            {}, axis, dim, out,
+            {"terminated": terminated, "done": done, "valid": valid},
+            {"discount": discount, "lam": lam}, {}, axis, dim, out,
         )
-    if _dask.any_dask(rewards, values, next_values, terminated, done):
+    if _dask.any_dask(rewards, values, next_values, terminated, done, valid, discount, lam):
         if out is not None:
             raise TypeError("out= takes NumPy arrays; it is not supported with dask inputs")
-        return _dask.gae(rewards, values, next_values, terminated, done, discount, lam, axis)
+        from . import _dask_rl
+
+        return _dask_rl.gae(rewards, values, next_values, terminated, done, valid, discount,
+                            lam, axis)
     template = _torch.first_tensor(rewards, values, next_values)
-    r, arrs, ax, reduced, result = _inputs(
+    r, arrs, ax, _, result = _inputs(
         rewards, {"values": values, "next_values": next_values}, axis
     )
     term = _flags(terminated, r.shape, ax, "terminated")
     dn = term if done is None else _flags(done, r.shape, ax, "done")
-    g = v.rate_for(discount, "discount", reduced)
-    lm = v.rate_for(lam, "lam", reduced)
+    ok = _rl_args.valid(valid, r.shape, ax)
+    g = _rl_args.rate(discount, "discount", r.shape, ax)
+    lm = _rl_args.rate(lam, "lam", r.shape, ax)
     outs = None if out is None else _gae_out(out, r.shape, result, template)
     adv, ret = _returns.gae(
-        r, arrs["values"], arrs["next_values"], term, dn, g, lm, ax, result, outs
+        r, arrs["values"], arrs["next_values"], term, dn, ok, g, lm, ax, result, outs
     )
     tensors = (rewards, values, next_values)
     return _back(adv, template, *tensors), _back(ret, template, *tensors)
@@ -201,13 +221,15 @@ def lambda_returns(
     done: ArrayLike | None = None,
     discount: float | ArrayLike,
     lam: float | ArrayLike,
+    valid: ArrayLike | None = None,
     axis: int = 0,
     dim: str | None = None,
 ) -> Any:
     """TD(lambda) targets ``G^lambda[t] = A[t] + values[t]``: the ``returns`` of :func:`gae`.
 
     Recursively, ``G[t] = r[t] + discount*(1-terminated[t])*next_values[t]
-    + discount*lam*(1-done[t])*(G[t+1] - values[t+1])``.
+    + discount*lam*(1-done[t])*(G[t+1] - values[t+1])``.  Rates and ``valid`` as in
+    :func:`gae` (a skipped step repeats the next valid step's target).
 
     Example:
         >>> import numpy as np, scanwise
@@ -223,6 +245,7 @@ def lambda_returns(
         done=done,
         discount=discount,
         lam=lam,
+        valid=valid,
         axis=axis,
         dim=dim,
     )[1]
@@ -234,13 +257,16 @@ def discounted_returns(
     discount: float | ArrayLike,
     done: ArrayLike | None = None,
     bootstrap: ArrayLike | None = None,
+    valid: ArrayLike | None = None,
     axis: int = 0,
     dim: str | None = None,
 ) -> Any:
     """Discounted returns ``G[t] = r[t] + discount * (1 - done[t]) * G[t+1]``.
 
     ``G`` after the last step is ``bootstrap`` (shape of the non-time axes, default 0);
-    a done step does not receive the return of the next episode.  pandas/polars/xarray
+    a done step does not receive the return of the next episode.  ``discount`` is a
+    number, per env or per step (as in :func:`gae`); a step where ``valid`` is false is
+    skipped (``G[t] = G[t+1]``, its reward and flags not read).  pandas/polars/xarray
     inputs give results of the same type (the module docstring); a DataFrame's
     ``bootstrap`` is a Series by column label.
 
@@ -250,22 +276,287 @@ def discounted_returns(
         ...                             bootstrap=8.0)
         array([1.5, 1. , 3.5, 5. ])
     """
-    if dim is not None or _frames.any_frame(rewards, done, discount, bootstrap):
+    if dim is not None or _frames.any_frame(rewards, done, valid, discount, bootstrap):
         return _labelled(
-            discounted_returns, {"rewards": rewards}, {"done": done}, {"discount": discount},
-            {"bootstrap": bootstrap}, axis, dim, None,
+            discounted_returns, {"rewards": rewards}, {"done": done, "valid": valid},
+            {"discount": discount}, {"bootstrap": bootstrap}, axis, dim, None,
         )
-    if _dask.any_dask(rewards, done, bootstrap):
-        return _dask.discounted_returns(rewards, done, discount, bootstrap, axis)
+    if _dask.any_dask(rewards, done, bootstrap, valid, discount):
+        from . import _dask_rl
+
+        return _dask_rl.discounted_returns(rewards, done, valid, discount, bootstrap, axis)
     template = _torch.first_tensor(rewards)
-    r, _, ax, reduced, result = _inputs(rewards, {}, axis)
+    r, _, ax, _, result = _inputs(rewards, {}, axis)
     dn = None if done is None else _flags(done, r.shape, ax, "done")
-    g = v.rate_for(discount, "discount", reduced)
+    ok = _rl_args.valid(valid, r.shape, ax)
+    g = _rl_args.rate(discount, "discount", r.shape, ax)
     boot = None
     if bootstrap is not None:
         boot = v.state(_torch.to_numpy(bootstrap, "bootstrap"), r.shape, ax, "bootstrap")
-    out = _returns.discounted_returns(r, dn, g, boot, ax, result)
+    out = _returns.discounted_returns(r, dn, ok, g, boot, ax, result)
     return _back(out, template, rewards, bootstrap)
+
+
+def _unlabelled(fname: str, *args: Any) -> None:
+    """The newer estimators take NumPy arrays, tensors and dask arrays only: refuse
+    labelled inputs rather than pair them by position (a plausible wrong number)."""
+    for arg in args:
+        if _frames.kind(arg) is not None:
+            raise TypeError(
+                f"scanwise.{fname} takes NumPy arrays, torch tensors or dask arrays, got a "
+                f"{_what(arg)}: pass its values (e.g. .to_numpy()) in the time order of "
+                "rewards"
+            )
+
+
+def _prepare(
+    rewards: Any, floats: dict[str, Any], terminated: Any, done: Any, valid: Any,
+    discount: Any, axis: Any,
+) -> tuple[np.ndarray, dict[str, np.ndarray], int, np.dtype, np.ndarray, np.ndarray,
+           np.ndarray | None, float | np.ndarray]:
+    """The checked NumPy operands of an estimator: ``(rewards, floats, axis, result dtype,
+    terminated, done, valid, discount)``."""
+    r, arrs, ax, _, result = _inputs(rewards, floats, axis)
+    term = _flags(terminated, r.shape, ax, "terminated")
+    dn = term if done is None else _flags(done, r.shape, ax, "done")
+    ok = _rl_args.valid(valid, r.shape, ax)
+    return r, arrs, ax, result, term, dn, ok, _rl_args.rate(discount, "discount", r.shape, ax)
+
+
+def vtrace(
+    rewards: ArrayLike,
+    values: ArrayLike,
+    next_values: ArrayLike,
+    *,
+    log_rhos: ArrayLike,
+    terminated: ArrayLike,
+    done: ArrayLike | None = None,
+    discount: float | ArrayLike,
+    lam: float | ArrayLike = 1.0,
+    clip_rho: float | None = 1.0,
+    clip_c: float | None = 1.0,
+    clip_pg_rho: float | None = 1.0,
+    valid: ArrayLike | None = None,
+    axis: int = 0,
+) -> tuple[Any, Any]:
+    """IMPALA's V-trace targets and policy-gradient advantages; returns
+    ``(vs, pg_advantages)``.
+
+    With ``rho = exp(log_rhos)`` (``log pi(a|s) - log mu(a|s)``: target over behaviour
+    policy), ``rho_bar = min(clip_rho, rho)``, ``c = lam * min(clip_c, rho)`` (a clip of
+    None: no clip) and ``g = discount``::
+
+        delta[t] = rho_bar[t] * (r[t] + g[t] * (1 - terminated[t]) * next_values[t] - values[t])
+        vs[t] - values[t] = delta[t] + g[t] * (1 - done[t]) * c[t] * (vs[t+1] - values[t+1])
+        q[t] = lam * vs[t+1] + (1 - lam) * next_values[t]      (next_values[t] at a done
+                                                                 step or the last step)
+        pg_advantages[t] = min(clip_pg_rho, rho[t]) * (r[t] + g[t] * (1 - terminated[t])
+                                                       * q[t] - values[t])
+
+    (Espeholt et al. 2018, eq. 1; ``lam`` mixes as in rlax, ``lam = 1`` is IMPALA).  The
+    correction is zero after the last step, and a ``done`` step cuts both the trace and
+    ``q``: the next episode's ``vs`` never reaches this one.  ``discount`` and ``lam``
+    are numbers, per env or per step (as in :func:`gae`).  A step where ``valid`` is
+    false is skipped: nothing of it is read, its ``vs`` repeats the next valid step's
+    (0 past the last one) and its ``pg_advantages`` is 0.  Computed in float64 (results
+    in the inputs' dtype); tensors in, tensors out.
+
+    TorchRL's ``vtrace_advantage_estimate`` is ``clip_pg_rho=clip_rho``, ``lam=1``;
+    rlax's ``vtrace_td_error_and_advantage`` is ``terminated=False`` with its
+    ``discount_t`` as a per-step ``discount``, ``next_values = v_t``.
+
+    Example (on-policy, ``lam = 1``: ``vs`` is the discounted return):
+        >>> import numpy as np, scanwise
+        >>> vs, pg = scanwise.vtrace(np.ones(3), np.zeros(3), np.zeros(3),
+        ...                          log_rhos=np.zeros(3), terminated=np.zeros(3, bool),
+        ...                          discount=0.5)
+        >>> vs, pg
+        (array([1.75, 1.5 , 1.  ]), array([1.75, 1.5 , 1.  ]))
+        >>> vs, _ = scanwise.vtrace(np.ones(3), np.zeros(3), np.zeros(3),
+        ...                         log_rhos=np.log([4.0, 4.0, 0.5]), clip_rho=2.0,
+        ...                         terminated=np.zeros(3, bool), discount=0.5)
+        >>> vs  # rho_bar = (2, 2, 0.5), c = (1, 1, 0.5)
+        array([3.125, 2.25 , 0.5  ])
+    """
+    _unlabelled("vtrace", rewards, values, next_values, log_rhos, terminated, done, valid,
+                discount, lam)
+    clips = (_rl_args.clip(clip_rho, "clip_rho"), _rl_args.clip(clip_c, "clip_c"),
+             _rl_args.clip(clip_pg_rho, "clip_pg_rho"))
+    if _dask.any_dask(rewards, values, next_values, log_rhos, terminated, done, valid,
+                      discount, lam):
+        from . import _dask_rl
+
+        return _dask_rl.vtrace(rewards, values, next_values, log_rhos, terminated, done,
+                               valid, discount, lam, clips, axis)
+    template = _torch.first_tensor(rewards, values, next_values, log_rhos)
+    r, arrs, ax, result, term, dn, ok, g = _prepare(
+        rewards, {"values": values, "next_values": next_values, "log_rhos": log_rhos},
+        terminated, done, valid, discount, axis,
+    )
+    lm = _rl_args.rate(lam, "lam", r.shape, ax)
+    vs, pg = _returns.vtrace(r, arrs["values"], arrs["next_values"], arrs["log_rhos"], term,
+                             dn, ok, g, lm, clips, ax, result)
+    tensors = (rewards, values, next_values, log_rhos)
+    return _back(vs, template, *tensors), _back(pg, template, *tensors)
+
+
+def n_step_returns(
+    rewards: ArrayLike,
+    next_values: ArrayLike,
+    *,
+    n: int,
+    terminated: ArrayLike,
+    done: ArrayLike | None = None,
+    discount: float | ArrayLike,
+    valid: ArrayLike | None = None,
+    axis: int = 0,
+) -> Any:
+    """n-step bootstrapped returns::
+
+        G[t] = sum_{k<m} Gamma_k r[t+k] + Gamma_m (1 - terminated[t+m-1]) next_values[t+m-1]
+
+    with ``Gamma_k = prod_{j<k} discount[t+j]`` and ``m <= n`` stopping at the first
+    ``done`` step at or after ``t`` or at the last step of the array (whose
+    ``next_values`` bootstraps, as a truncated step's does).  ``n = 1`` gives the
+    one-step TD targets; ``n >= T`` without ``done`` the discounted returns bootstrapped
+    at the end.  ``discount`` is a number, per env or per step (as in :func:`gae`).
+    With ``valid``, skipped steps take no place in the window (it spans ``n`` valid
+    steps) and repeat the next valid step's return (0 past the last one).
+
+    O(T) for any ``n`` and exact for per-step discounts (a discount of 0 included): a
+    sliding window over compositions of the steps' affine maps, never a division by a
+    product of discounts (:mod:`scanwise._kernels.nstep`).  rlax's
+    ``n_step_bootstrapped_returns`` is ``terminated=False`` with its ``discount_t``
+    per step and ``next_values = v_t``.
+
+    Example:
+        >>> import numpy as np, scanwise
+        >>> scanwise.n_step_returns(np.ones(4), np.full(4, 10.0), n=2,
+        ...                         terminated=[0, 0, 0, 1], discount=0.5)
+        array([4. , 4. , 1.5, 1. ])
+    """
+    _unlabelled("n_step_returns", rewards, next_values, terminated, done, valid, discount)
+    steps = _rl_args.steps(n)
+    if _dask.any_dask(rewards, next_values, terminated, done, valid, discount):
+        from . import _dask_rl
+
+        return _dask_rl.n_step_returns(rewards, next_values, steps, terminated, done, valid,
+                                       discount, axis)
+    template = _torch.first_tensor(rewards, next_values)
+    r, arrs, ax, result, term, dn, ok, g = _prepare(
+        rewards, {"next_values": next_values}, terminated, done, valid, discount, axis
+    )
+    out = _returns.n_step_returns(r, arrs["next_values"], steps, term, dn, ok, g, ax, result)
+    return _back(out, template, rewards, next_values)
+
+
+def off_policy_returns(
+    rewards: ArrayLike,
+    next_values: ArrayLike,
+    next_q_taken: ArrayLike,
+    *,
+    traces: ArrayLike,
+    terminated: ArrayLike,
+    done: ArrayLike | None = None,
+    discount: float | ArrayLike,
+    valid: ArrayLike | None = None,
+    axis: int = 0,
+) -> Any:
+    """The general off-policy return (Retrace, Q(lambda), tree-backup, ...)::
+
+        G[t] = r[t] + g[t] (1 - terminated[t])
+                    * (next_values[t] + (1 - done[t]) traces[t] (G[t+1] - next_q_taken[t]))
+
+    in per-transition form: ``next_values[t] = E_pi Q(s_{t+1}, .)``, ``next_q_taken[t] =
+    Q(s_{t+1}, a_{t+1})`` and ``traces[t]`` the trace of the next action ``a_{t+1}``
+    (:func:`retrace_traces`, :func:`q_lambda_traces`, :func:`tree_backup_traces`).  The
+    trace term is dropped at a ``done`` step and at the last step (rlax's
+    ``general_off_policy_returns_from_q_and_v``, whose last step bootstraps from ``v``).
+    ``discount`` is a number, per env or per step.  A step where ``valid`` is false is
+    skipped (nothing of it read, its ``G`` repeats the next valid step's, 0 past the
+    last one).
+
+    Example (traces 0: one-step targets; traces 1 and ``next_q_taken = next_values``:
+    the discounted return):
+        >>> import numpy as np, scanwise
+        >>> r, nv = np.ones(3), np.full(3, 5.0)
+        >>> scanwise.off_policy_returns(r, nv, nv, traces=np.zeros(3),
+        ...                             terminated=np.zeros(3, bool), discount=0.5)
+        array([3.5, 3.5, 3.5])
+        >>> scanwise.off_policy_returns(r, nv, nv, traces=np.ones(3),
+        ...                             terminated=np.zeros(3, bool), discount=0.5)
+        array([2.375, 2.75 , 3.5  ])
+    """
+    _unlabelled("off_policy_returns", rewards, next_values, next_q_taken, traces, terminated,
+                done, valid, discount)
+    if _dask.any_dask(rewards, next_values, next_q_taken, traces, terminated, done, valid,
+                      discount):
+        from . import _dask_rl
+
+        return _dask_rl.off_policy_returns(rewards, next_values, next_q_taken, traces,
+                                           terminated, done, valid, discount, axis)
+    template = _torch.first_tensor(rewards, next_values, next_q_taken, traces)
+    r, arrs, ax, result, term, dn, ok, g = _prepare(
+        rewards, {"next_values": next_values, "next_q_taken": next_q_taken, "traces": traces},
+        terminated, done, valid, discount, axis,
+    )
+    out = _returns.off_policy_returns(r, arrs["next_values"], arrs["next_q_taken"],
+                                      arrs["traces"], term, dn, ok, g, ax, result)
+    return _back(out, template, rewards, next_values, next_q_taken, traces)
+
+
+def _elementwise(fn: Callable[[np.ndarray], np.ndarray], value: Any, name: str) -> Any:
+    """``fn`` of a NumPy array or tensor (tensor in, tensor out) or dask array."""
+    if _dask.any_dask(value):
+        return value.map_blocks(fn, dtype=np.result_type(value.dtype, np.float16))
+    template = _torch.first_tensor(value)
+    arr = v.as_numeric(_torch.to_numpy(value, name), name)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
+    out = fn(arr.astype(np.result_type(arr, np.float16), copy=False))
+    return _back(np.asarray(out), template, value)
+
+
+def retrace_traces(next_log_rhos: ArrayLike, *, lam: float = 1.0) -> Any:
+    """Retrace's traces (Munos et al. 2016) for :func:`off_policy_returns`:
+    ``lam * min(1, exp(next_log_rhos))``, with ``next_log_rhos[t] = log pi(a_{t+1} |
+    s_{t+1}) - log mu(a_{t+1} | s_{t+1})``.
+
+    Example:
+        >>> import numpy as np, scanwise
+        >>> scanwise.retrace_traces(np.log([0.5, 2.0]), lam=0.9)
+        array([0.45, 0.9 ])
+    """
+    lm = float(v.rate(lam, "lam"))
+    return _elementwise(lambda x: lm * np.minimum(1.0, np.exp(x)), next_log_rhos,
+                        "next_log_rhos")
+
+
+def q_lambda_traces(next_log_rhos: ArrayLike, *, lam: float = 1.0) -> Any:
+    """Peng's / Watkins-free Q(lambda) traces (Harutyunyan et al. 2016) for
+    :func:`off_policy_returns`: ``lam`` at every step, whatever the policies (the
+    argument only gives the shape and type).
+
+    Example:
+        >>> import numpy as np, scanwise
+        >>> scanwise.q_lambda_traces(np.log([0.5, 2.0]), lam=0.9)
+        array([0.9, 0.9])
+    """
+    lm = float(v.rate(lam, "lam"))
+    return _elementwise(lambda x: np.full_like(x, lm), next_log_rhos, "next_log_rhos")
+
+
+def tree_backup_traces(next_pi_taken: ArrayLike, *, lam: float = 1.0) -> Any:
+    """Tree-backup traces (Precup et al. 2000) for :func:`off_policy_returns`:
+    ``lam * pi(a_{t+1} | s_{t+1})``, with ``next_pi_taken[t]`` that probability.
+
+    Example:
+        >>> import numpy as np, scanwise
+        >>> scanwise.tree_backup_traces(np.array([0.5, 1.0]), lam=0.9)
+        array([0.45, 0.9 ])
+    """
+    lm = float(v.rate(lam, "lam"))
+    return _elementwise(lambda x: lm * x, next_pi_taken, "next_pi_taken")
 
 
 # --- labelled inputs: pandas, polars, xarray (the module docstring's rules) --------
