@@ -8,7 +8,10 @@ s), and the peak memory of the workers (distributed's MemorySampler: process mem
 the whole cluster, sampled every 0.1 s).  The in-memory NumPy path on one chunk-sized
 slice of the same data gives the single-process throughput for comparison.
 
-Run:  python benchmarks/bench_dask.py [--quick] [--dir PATH]
+Every figure is also recorded (``_results.Recorder``, suite ``dask``) into the results
+file that ``--record PATH`` or ``$SCANWISE_BENCH_RESULTS`` names (``make bench``).
+
+Run:  python benchmarks/bench_dask.py [--quick] [--dir PATH] [--record PATH]
 """
 
 from __future__ import annotations
@@ -20,15 +23,19 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _results import Recorder
 
 import scanwise
 from scanwise.timing import best_time
+
+REC = Recorder("dask")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--dir", default=None, help="where to put the zarr stores")
+    parser.add_argument("--record", default=None, help="results JSON to merge figures into")
     args = parser.parse_args()
     import dask
     import dask.array as da
@@ -57,6 +64,10 @@ def main() -> None:
     t_np = best_time(lambda: scanwise.cumsum(block, axis=0, out=out))
     t_np_ewm = best_time(lambda: scanwise.ewm_mean(block, axis=0, alpha=0.01, out=out))
     gbps = block.nbytes / 2**30
+    case = f"in-memory NumPy path, {block.nbytes / 2**30:.2f} GiB block"
+    REC.add(case, "scanwise.cumsum", gbps / t_np, role="info", unit="GiB/s", size=block.size)
+    REC.add(case, "scanwise.ewm_mean", gbps / t_np_ewm, role="info", unit="GiB/s",
+            size=block.size)
     print(f"in-memory NumPy path ({block.nbytes / 2**30:.2f} GiB): cumsum "
           f"{gbps / t_np:.2f} GiB/s, ewm_mean {gbps / t_np_ewm:.2f} GiB/s")
     block = out = None  # free the memory before the cluster starts
@@ -68,6 +79,10 @@ def main() -> None:
     t_copy = best_time(lambda: np.copyto(dst_mem, mem))
     t_sw = best_time(lambda: scanwise.cumsum(dmem, axis=0).compute(scheduler="threads"))
     t_dk = best_time(lambda: dmem.cumsum(axis=0).compute(scheduler="threads"))
+    case = f"in-memory dask [{rows // 4}, {cols}], {dmem.numblocks[0]} chunks, threads"
+    REC.add(case, "dask.array.cumsum", t_dk, role="peer", size=mem.size)
+    REC.add(case, "scanwise.cumsum", t_sw, role="scanwise", size=mem.size)
+    REC.add(case, "np.copyto", t_copy, role="floor", size=mem.size)
     print(f"in-memory dask [{rows // 4}, {cols}], {dmem.numblocks[0]} chunks, threaded "
           f"scheduler: scanwise.cumsum {t_sw:.3f}s, dask.array.cumsum {t_dk:.3f}s "
           f"(speed-up {t_dk / t_sw:.1f}x), copy {t_copy:.3f}s (scanwise/copy "
@@ -98,6 +113,13 @@ def main() -> None:
                 ok = "" if want is None else (
                     f", last row vs column sums max rel. diff "
                     f"{np.max(np.abs(check - want) / np.maximum(1, np.abs(want))):.1e}")
+                case = f"zarr to zarr [{rows}, {cols}], {n_workers} worker(s) of {limit}"
+                REC.add(case, f"scanwise.{name}", elapsed, role="info", size=rows * cols,
+                        workers=n_workers)
+                REC.add(case, f"scanwise.{name} throughput", nbytes / 2**30 / elapsed,
+                        role="info", unit="GiB/s", workers=n_workers)
+                REC.add(case, f"scanwise.{name} peak cluster memory", peak, role="info",
+                        unit="MiB", workers=n_workers)
                 print(f"{n_workers} worker(s) {name:<9} {elapsed:7.2f}s  "
                       f"{nbytes / 2**30 / elapsed:5.2f} GiB/s  peak cluster memory "
                       f"{peak:6.0f} MiB ({peak / n_workers:5.0f} MiB per worker; data "
@@ -106,6 +128,30 @@ def main() -> None:
         cluster.close()
     if args.dir is None:
         shutil.rmtree(root, ignore_errors=True)
+    sweep()
+    REC.save()
+
+
+def sweep() -> None:
+    """Time against size: in-memory dask cumsum of [n, 1000] in chunks of 10000 rows on
+    the threaded scheduler, scanwise beside dask.array.cumsum and the copy floor."""
+    import dask.array as da
+
+    for n in (20_000, 50_000, 100_000):
+        a = np.random.default_rng(2).standard_normal((n, 1000))
+        d = da.from_array(a, chunks=(10_000, 1000))
+        dst = np.empty_like(a)
+        t_copy = best_time(lambda a=a, dst=dst: np.copyto(dst, a))
+        t_sw = best_time(lambda d=d: scanwise.cumsum(d, axis=0).compute(scheduler="threads"))
+        t_dk = best_time(lambda d=d: d.cumsum(axis=0).compute(scheduler="threads"))
+        case, series = f"sweep dask cumsum [{n}, 1000], chunks of 10000 rows", "dask [n, 1000]"
+        REC.add(case, "dask.array.cumsum", t_dk, role="peer", size=a.size,
+                series=series)
+        REC.add(case, "scanwise.cumsum", t_sw, role="scanwise", size=a.size,
+                series=series)
+        REC.add(case, "np.copyto", t_copy, role="floor", size=a.size,
+                series=series)
+        print(f"{case}: scanwise {t_sw:.3f}s  dask {t_dk:.3f}s  copy {t_copy:.3f}s", flush=True)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,10 @@ scanwise / copy (the memory floor: ``np.copyto`` of the same array).  pandas and
 get their native objects, built before timing; polars gets nulls where the data has NaN
 (its missing-value marker) so that it does the same work.
 
-Run:  python benchmarks/bench_ewm.py [--quick]
+Every figure is also recorded (``_results.Recorder``, suite ``ewm``) into the results
+file that ``--record PATH`` or ``$SCANWISE_BENCH_RESULTS`` names (``make bench``).
+
+Run:  python benchmarks/bench_ewm.py [--quick] [--record PATH]
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ import functools
 import time
 
 import numpy as np
+from _results import Recorder
 
 import scanwise
 from scanwise.timing import best_time, best_times, optional
+
+REC = Recorder("ewm")
 
 # best of FAST calls for scanwise, the copy floor and every sub-second peer (polars,
 # numbagg): this shared 2-core machine has bursts of load, and the best of many calls is
@@ -29,7 +35,12 @@ SLOW = 3
 ROUNDS = 3  # interleaved rounds of the target lines (FAST // ROUNDS calls per round)
 
 
-def line(name: str, peer: str, t_peer: float, t_sw: float, extra: str = "") -> None:
+def line(name: str, peer: str, t_peer: float, t_sw: float, extra: str = "",
+         size: int | None = None, series: str | None = None) -> None:
+    """Print one comparison and record both figures (the peer's, scanwise's)."""
+    REC.add(name, peer, t_peer, role="peer", size=size, series=series)
+    REC.add(name, "scanwise", t_sw, role="scanwise", size=size,
+            series=series)
     print(
         f"{name:<40} {peer:<30} {t_peer:8.4f}s  scanwise {t_sw:8.4f}s  "
         f"speed-up {t_peer / t_sw:6.1f}x{extra}",
@@ -67,11 +78,14 @@ def target(label, stat, data, out, extra, pandas, polars, numbagg_fn):
     if numbagg_fn:
         fns["numbagg"] = (numbagg_fn, FAST)
     t = interleaved(fns)
+    REC.add(label, "scanwise without out=", t["alloc"], role="variant", size=data.size)
     print(f"{label:<40} {'(without out=)':<30} {'':9}  scanwise {t['alloc']:8.4f}s", flush=True)
     for key in ("pandas", "polars", "numbagg"):
         if key in t:
             line(label, names[key], t[key], t["sw"],
-                 f"  (without out=: {t[key] / t['alloc']:.1f}x)")
+                 f"  (without out=: {t[key] / t['alloc']:.1f}x)", size=data.size)
+    if "sw" in t and not any(k in t for k in ("pandas", "polars", "numbagg")):
+        REC.add(label, "scanwise", t["sw"], role="scanwise", size=data.size)
     return t
 
 
@@ -196,6 +210,12 @@ def floors(label: str, stat: str, t: dict[str, float], size: int, peer: str, tim
     check_floor_kernels()
     threads = numba.get_num_threads()
     arith = lane_loop_ns(stat, 200) * 1e-9 * size / threads
+    REC.add(label, "np.copyto", t["copy"], role="floor", size=size)
+    for key, name in [("pcopy", f"copy on {threads} threads"), ("minscan", "minimal scan"),
+                      ("cumsum", "scanwise.cumsum")]:
+        REC.add(label, name, t[key], role="variant", size=size)
+    REC.add(label, f"lane-loop arithmetic ({threads} threads)", arith, role="variant",
+            size=size)
     if peer in t:
         asks = t[peer] / times
         print(f"{label:<40} {f'{times}x {peer} asks for':<30} {asks:8.4f}s  = "
@@ -208,6 +228,7 @@ def floors(label: str, stat: str, t: dict[str, float], size: int, peer: str, tim
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--record", default=None, help="results JSON to merge figures into")
     q = parser.parse_args().quick
     rng = np.random.default_rng(0)
     pd, pl, numbagg = optional("pandas"), optional("polars"), optional("numbagg")
@@ -265,10 +286,11 @@ def main() -> None:
     if pd is not None:
         t = best_time(lambda: vdf.ewm(alpha=0.05).std(), repeat=SLOW)
         line(f"ewm_std {list(vshape)} 1% NaN", "pandas DataFrame.ewm().std()", t, t_sw,
-             f"  ({t_sw / t_vcopy:.1f}x copy)")
+             f"  ({t_sw / t_vcopy:.1f}x copy)", size=v.size)
+    REC.add(f"ewm_std {list(vshape)} 1% NaN", "np.copyto", t_vcopy, role="floor", size=v.size)
     if numbagg is not None:
         t = best_time(lambda: numbagg.move_exp_nanstd(v, axis=0, alpha=0.05), repeat=FAST)
-        line(f"ewm_std {list(vshape)} 1% NaN", "numbagg move_exp_nanstd", t, t_sw)
+        line(f"ewm_std {list(vshape)} 1% NaN", "numbagg move_exp_nanstd", t, t_sw, size=v.size)
 
     # min_periods (and return_state) count observations: a copy of the same loop
     t_sw = best_time(
@@ -277,7 +299,7 @@ def main() -> None:
     if pd is not None:
         t = best_time(lambda: vdf.ewm(alpha=0.05, min_periods=20).var(), repeat=SLOW)
         line(f"ewm_var min_periods=20 {list(vshape)}", "pandas DataFrame.ewm().var()", t, t_sw,
-             f"  ({t_sw / t_vcopy:.1f}x copy)")
+             f"  ({t_sw / t_vcopy:.1f}x copy)", size=v.size)
 
     # ewm_corr on the same shape (no target; pandas computes three ewmcov passes)
     u = v + rng.standard_normal(vshape)
@@ -285,7 +307,8 @@ def main() -> None:
     if pd is not None:
         udf = pd.DataFrame(u)
         t = best_time(lambda: vdf.ewm(alpha=0.05).corr(udf), repeat=SLOW)
-        line(f"ewm_corr {list(vshape)} 1% NaN", "pandas DataFrame.ewm().corr()", t, t_sw)
+        line(f"ewm_corr {list(vshape)} 1% NaN", "pandas DataFrame.ewm().corr()", t, t_sw,
+             size=v.size)
 
     # lane blocks (README, Design): the memory-bound mean keeps rows whole below 512 lanes,
     # the compute-bound variance splits them so that every thread works
@@ -305,6 +328,9 @@ def main() -> None:
             t_v = best_time(lambda: scanwise.ewm_var(w, axis=0, alpha=0.05, out=wout), repeat=FAST)
         finally:
             _layout.lane_block = chosen
+        case = f"lane blocks {list(narrow)}"
+        REC.add(case, f"ewm_mean, {label}", t_m, role="variant", size=w.size)
+        REC.add(case, f"ewm_var, {label}", t_v, role="variant", size=w.size)
         print(f"{list(narrow)} {label:<20} ewm_mean {t_m:.4f}s ({t_m / t_copy:.2f}x copy)  "
               f"ewm_var {t_v:.4f}s", flush=True)
 
@@ -329,11 +355,12 @@ def main() -> None:
             FAST,
         )
     t = interleaved(fns)
+    REC.add(label, "np.copyto", t["copy"], role="floor", size=n)
     if "pandas" in t:
         line(label, "pandas Series.ewm(times=).mean()", t["pandas"], t["sw"],
-             f"  ({t['sw'] / t['copy']:.1f}x copy)")
+             f"  ({t['sw'] / t['copy']:.1f}x copy)", size=n)
     if "polars" in t:
-        line(label + " adjust=False", "polars ewm_mean_by", t["polars"], t["sw_f"])
+        line(label + " adjust=False", "polars ewm_mean_by", t["polars"], t["sw_f"], size=n)
 
     # one long series (a pandas Series): a single dependency chain, no lanes to vectorise
     n1 = 200_000 if q else 1_000_000
@@ -359,8 +386,10 @@ def main() -> None:
             args = tuple(pd.Series(a) for a in other)
             t = best_time(lambda m=method, a=args: getattr(zs.ewm(alpha=0.05), m)(*a),
                           repeat=FAST)
-            line(label, f"pandas Series.ewm().{method}()", t, t_sw, floor)
+            line(label, f"pandas Series.ewm().{method}()", t, t_sw, floor, size=n1)
+            REC.add(label, "np.copyto", t_zcopy, role="floor", size=n1)
         else:
+            REC.add(label, "scanwise", t_sw, role="scanwise", size=n1)
             print(f"{label:<40} scanwise {t_sw:8.4f}s", flush=True)
 
     # narrow DataFrames, passed as they are: pandas keeps their columns F-ordered (time is
@@ -386,7 +415,8 @@ def main() -> None:
                 t_sw = best_time(sw_fn, repeat=FAST)
                 t = best_time(pd_fn, repeat=FAST)
                 line(f"ewm_{stat} {label}", f"pandas DataFrame.ewm().{stat}()", t, t_sw,
-                     f"  ({t_sw / t_copy:.1f}x copy)")
+                     f"  ({t_sw / t_copy:.1f}x copy)", size=n_el)
+                REC.add(f"ewm_{stat} {label}", "np.copyto", t_copy, role="floor", size=n_el)
 
     # small series: the cost of a call (validation, layout, state), not of the scan
     calls = 200
@@ -418,10 +448,48 @@ def main() -> None:
                           per_call(lambda f=nb_fn: f(small, alpha=0.05)), t_sw))
         if not peers:
             print(f"{label:<40} scanwise {t_sw * 1e6:8.1f} us", flush=True)
+        REC.add(label, "scanwise", t_sw, role="scanwise", size=1000)
         for name, t, t_own in peers:
+            REC.add(label, name, t, role="peer", size=1000)
+            if t_own is not t_sw:
+                REC.add(label, "scanwise on the pandas Series", t_own, role="variant", size=1000)
             on = " (on the Series)" if name.startswith("pandas") else ""
             print(f"{label:<40} {name:<30} {t * 1e6:7.1f}us  "
                   f"scanwise {t_own * 1e6:7.1f}us  speed-up {t / t_own:6.1f}x{on}", flush=True)
+
+    sweep(rng, q, pd, pl, numbagg)
+    REC.save()
+
+
+def sweep(rng, quick, pd, pl, numbagg) -> None:
+    """Time against size: ewm_mean along axis 0 of [n, 100] (1% NaN) for growing n, beside
+    pandas, polars, numbagg and the copy floor (the plots of the Performance page)."""
+    rows = (1_000, 10_000) if quick else (1_000, 10_000, 100_000, 1_000_000)
+    for n in rows:
+        x = rng.standard_normal((n, 100))
+        x[rng.random(x.shape) < 0.01] = np.nan
+        out = np.empty_like(x)
+        calls = max(5, 2_000_000 // x.size)
+        case, series = f"sweep ewm_mean [{n}, 100] 1% NaN", "ewm_mean [n, 100]"
+        fns = {"scanwise": (lambda x=x, o=out: scanwise.ewm_mean(x, axis=0, alpha=0.05, out=o),
+                            calls),
+               "np.copyto": (lambda x=x, o=out: np.copyto(o, x), calls)}
+        if pd is not None:
+            df = pd.DataFrame(x)
+            fns["pandas DataFrame.ewm().mean()"] = (lambda df=df: df.ewm(alpha=0.05).mean(),
+                                                    max(3, calls // 10))
+        if pl is not None:
+            pf = pl.DataFrame(x).fill_nan(None)
+            fns["polars ewm_mean"] = (lambda f=pf: f.select(pl.all().ewm_mean(alpha=0.05)),
+                                      calls)
+        if numbagg is not None:
+            fns["numbagg move_exp_nanmean"] = (
+                lambda x=x: numbagg.move_exp_nanmean(x, axis=0, alpha=0.05), calls)
+        t = interleaved(fns)
+        for name, value in t.items():
+            role = {"scanwise": "scanwise", "np.copyto": "floor"}.get(name, "peer")
+            REC.add(case, name, value, role=role, size=x.size, series=series)
+        print(f"{case:<40} " + "  ".join(f"{k} {v:.5f}s" for k, v in t.items()), flush=True)
 
 if __name__ == "__main__":
     main()
