@@ -27,21 +27,3 @@ def small_chunks(monkeypatch):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _precompiled_kernels():
-    """Under xdist, each worker first compiles its share of the kernel signatures the
-    suite needs (``tests/kernel_signatures.txt``) into numba's disk cache, then loads
-    the rest from it: without this both workers compile most signatures themselves
-    (about half of all compilations were duplicates).  Only an optimisation: a
-    signature missing from the list is compiled when a test needs it."""
-    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    if count < 2 or not worker.startswith("gw") or os.environ.get("SCANWISE_PRECOMPILE") == "0":
-        yield
-        return
-    import kernel_signatures
-
-    kernel_signatures.precompile(int(worker[2:]), count)
-    yield

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.xdist_group("compile")
 
 _RUN = """
 import json, numpy as np, scanwise
-from scanwise._kernels.linear import linear_scan_rows
+from scanwise._kernels.scans.linear import linear_scan_rows
 out = scanwise.cumsum(np.arange(1.0, 9.0))
 stats = linear_scan_rows._dispatcher.stats
 print(json.dumps({"out": out.tolist(), "hits": sum(stats.cache_hits.values()),

@@ -148,7 +148,7 @@ def test_concurrent_first_calls_from_threads():
     ] * 4
     # forget the signatures this process knows, so the threads race to compile or load
     for name in ("linear", "logspace"):
-        module = __import__(f"scanwise._kernels.{name}", fromlist=["x"])
+        module = __import__(f"scanwise._kernels.scans.{name}", fromlist=["x"])
         for value in vars(module).values():
             if isinstance(value, jit.kernel):
                 value._entries.clear()

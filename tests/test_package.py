@@ -54,7 +54,7 @@ def test_build_install_smoke(tmp_path):
     (wheel,) = dist.glob(f"scanwise-{version}-py3-none-any.whl")
     (sdist,) = dist.glob(f"scanwise-{version}.tar.gz")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "scanwise/py.typed" in names and "scanwise/_kernels/linear.py" in names
+    assert "scanwise/py.typed" in names and "scanwise/_kernels/scans/linear.py" in names
     assert not any(n.startswith(("tests/", "benchmarks/", "docs/")) for n in names)
     with tarfile.open(sdist) as tar:
         members = {Path(m).relative_to(f"scanwise-{version}").as_posix()

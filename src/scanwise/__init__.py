@@ -51,6 +51,6 @@ __version__ = "0.1.0"  # the one place: pyproject.toml reads it (tool.setuptools
 # pl.col(...).scanwise: registered here when polars is already imported (scanwise never
 # imports it); `import scanwise.polars` registers it in any import order
 if "polars" in _sys.modules:
-    from ._polars import register as _register_polars
+    from .backends.polars import register as _register_polars
 
     _register_polars()

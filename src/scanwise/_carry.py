@@ -6,7 +6,7 @@ Applying ``(a1, b1)`` and then ``(a2, b2)`` is the single affine map
 
 (Blelloch 1993, "Prefix sums and their applications", section 1.4.1).  The law is
 associative, which is what lets a long series be cut anywhere: threads over time chunks
-(:mod:`scanwise._kernels.linear_chunked`), streaming calls that pass the
+(:mod:`scanwise._kernels.scans.linear_chunked`), streaming calls that pass the
 final state on through ``initial=``, and Dask chunks.  It is written once, here, and
 jitted so that kernels inline it; it is also callable from Python.
 

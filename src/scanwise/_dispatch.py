@@ -181,9 +181,9 @@ def _kernels() -> tuple[Any, ...]:
     and kept: an import statement per call cost a small call microseconds."""
     global _KERNELS
     if _KERNELS is None:  # (threads racing here assign the same objects)
-        from ._kernels.linear import linear_scan, linear_scan_rows
-        from ._kernels.linear_chunked import CHUNKED_KERNELS
-        from ._kernels.logspace import logaddexp_scan
+        from ._kernels.scans.linear import linear_scan, linear_scan_rows
+        from ._kernels.scans.linear_chunked import CHUNKED_KERNELS
+        from ._kernels.scans.logspace import logaddexp_scan
 
         _KERNELS = (linear_scan, linear_scan_rows, CHUNKED_KERNELS, logaddexp_scan)
     return _KERNELS

@@ -8,8 +8,6 @@ from typing import Any
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index
 
-from . import _torch
-
 _NUMERIC_KINDS = "biufc"
 
 
@@ -17,8 +15,6 @@ def as_numeric(value: Any, name: str) -> np.ndarray:
     """Return ``value`` as an ndarray of booleans or numbers, else raise ``TypeError``."""
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be a numeric array, got a string")
-    if _torch.is_tensor(value):  # meta, sparse, grad: a TypeError naming the argument
-        value = _torch.to_numpy(value, name)
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError) as exc:
@@ -129,11 +125,9 @@ def spans_time(flag_shape: tuple[int, ...], shape: tuple[int, ...], axis: int,
 
 
 def _flag_array(value: Any, name: str) -> np.ndarray:
-    """``np.asarray`` of a flag argument; tensors go through the tensor checks."""
+    """``np.asarray`` of a flag argument."""
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be a boolean array, got a string")
-    if _torch.is_tensor(value):
-        value = _torch.to_numpy(value, name)
     try:
         return np.asarray(value)
     except (TypeError, ValueError) as exc:
@@ -177,7 +171,7 @@ def rate(value: Any, name: str) -> np.ndarray:
 def rate_for(value: Any, name: str, reduced: tuple[int, ...]) -> float | np.ndarray:
     """:func:`rate` of a tensor, array or number, as a float or an array broadcast to the
     non-time shape ``reduced`` (one rate per series)."""
-    arr = rate(_torch.to_numpy(value, name), name)
+    arr = rate(value, name)
     if arr.ndim == 0:
         return float(arr)
     try:

@@ -11,12 +11,12 @@ polars is already imported).  Then::
     lf.select(pl.col("r").scanwise.discounted_cumsum(0.99, reverse=True, reset="done"))
 
 The methods, the accepted column dtypes and the dtypes of the results are described in
-:mod:`scanwise._polars`.
+:mod:`scanwise.backends.polars`.
 """
 
 from __future__ import annotations
 
-from ._polars import ScanwiseExpr, register
+from .backends.polars import ScanwiseExpr, register
 
 register()
 

@@ -146,7 +146,6 @@ class kernel:
         self._dispatcher: Any = None
         self._entries: dict[tuple[types.Type, ...], Callable[..., Any]] = {}
         self._by_key: dict[tuple[Any, ...], Callable[..., Any]] = {}
-        ALL_KERNELS.append(self)
 
     def __call__(self, *args: Any) -> Any:
         # a plain-Python key first: numba types cost ~1 us each to build and hash
@@ -196,41 +195,6 @@ def _log_compile(name: str, sig: tuple[types.Type, ...], seconds: float) -> None
         test = os.environ.get("PYTEST_CURRENT_TEST", "")
         with open(path, "a") as fh:
             fh.write(f"{os.getpid()}\t{name}\t{seconds:.2f}\t{test}\t{sig}\n")
-
-
-#: every kernel made by :class:`kernel`, for :func:`precompile`
-ALL_KERNELS: list[kernel] = []
-
-
-def precompile(entries: list[tuple[str, str]]) -> int:
-    """Compile (or load from the disk cache) kernel signatures named as in the
-    ``SCANWISE_COMPILE_LOG`` lines: ``(kernel name, signature repr)`` pairs.  Unknown
-    names and signatures that no longer parse or compile are skipped.  Returns how many were
-    compiled or loaded.
-
-    The test suite uses it to split the compilation of the signatures it needs between
-    its xdist workers (each compiles its share into the disk cache and loads the rest)
-    instead of every worker compiling all it needs itself."""
-    import numba.core.types as nt
-
-    by_name = {k.fn.__qualname__: k for k in ALL_KERNELS}
-    names = {n: getattr(nt, n) for n in dir(nt) if not n.startswith("_")}
-    names.update(bool=types.boolean, none=types.none)
-    done = 0
-    for name, text in entries:
-        k = by_name.get(name)
-        if k is None:
-            continue
-        try:
-            sig = tuple(eval(text, {"__builtins__": {}}, names))  # trusted: the repo's file
-        except Exception:
-            continue
-        try:
-            k.compiled(sig)
-        except Exception:  # a stale entry (the kernel's arguments changed): compiled on use
-            continue
-        done += 1
-    return done
 
 
 _COMPILE_LOCK = threading.RLock()

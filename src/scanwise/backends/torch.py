@@ -62,6 +62,72 @@ def accepts_tensors(name: str) -> Callable[[Callable[..., Any]], Callable[..., A
     return decorate
 
 
+def adapt(fn: Callable[..., Any], op: str, **_options: Any) -> Callable[..., Any]:
+    """This adapter's entry (:mod:`scanwise.backends`): the ops with a tensor version
+    here (the core scans, differentiable; the EWM statistics) and the RL estimators
+    (computed on the host, see :func:`_host_rl`)."""
+    if op in _ROUTES:
+        return accepts_tensors(op)(fn)
+    if op in _HOST_RL:
+        return _host_rl(fn, *_HOST_RL[op])
+    return fn
+
+
+#: RL op -> (the arguments whose first tensor the results are like, the arguments
+#: whose tensor dtypes promote to the result dtype)
+_REWARDS = ("rewards", "values", "next_values")
+_HOST_RL: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "gae": (_REWARDS, _REWARDS),
+    "lambda_returns": (_REWARDS, _REWARDS),
+    "discounted_returns": (("rewards",), ("rewards", "bootstrap")),
+    "vtrace": ((*_REWARDS, "log_rhos"), (*_REWARDS, "log_rhos")),
+    "n_step_returns": (("rewards", "next_values"), ("rewards", "next_values")),
+    "off_policy_returns": (("rewards", "next_values", "next_q_taken", "traces"),
+                           ("rewards", "next_values", "next_q_taken", "traces")),
+    "retrace_traces": (("next_log_rhos",), ("next_log_rhos",)),
+    "q_lambda_traces": (("next_log_rhos",), ("next_log_rhos",)),
+    "tree_backup_traces": (("next_pi_taken",), ("next_pi_taken",)),
+}
+
+
+def _host_rl(fn: Callable[..., Any], like: tuple[str, ...],
+             promote: tuple[str, ...]) -> Callable[..., Any]:
+    """``fn`` taking tensors: every tensor argument as a NumPy array on the host
+    (float16/bfloat16 as float32; meta, sparse, quantized tensors and tensors that
+    require grad refused by name), the NumPy implementation, the results as tensors on
+    the device of the first tensor among ``like``, in torch's promotion of the tensors
+    among ``promote`` (integers give the default float dtype, never a truncation)."""
+    import inspect
+
+    from . import tensors
+
+    names = [p.name for p in inspect.signature(fn).parameters.values()
+             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        torch = sys.modules.get("torch")
+        if torch is None or not (any(isinstance(a, torch.Tensor) for a in args)
+                                 or any(isinstance(a, torch.Tensor) for a in kwargs.values())):
+            return fn(*args, **kwargs)
+        given = {**dict(zip(names, args, strict=False)), **kwargs}
+        template = next((given[n] for n in like if isinstance(given.get(n), torch.Tensor)),
+                        None)
+        if template is not None and given.get("out") is not None:
+            raise TypeError("out= takes NumPy arrays; it is not supported with torch tensors")
+        result = fn(**{n: tensors.to_numpy(value, n) for n, value in given.items()})
+        if template is None:
+            return result
+        dtype = tensors.result_dtype(*(given.get(n) for n in promote))
+
+        def back(r: Any) -> Any:
+            return tensors.like(r, template, dtype)
+
+        return tuple(map(back, result)) if isinstance(result, tuple) else back(result)
+
+    return wrapper
+
+
 def _has_tensor(tensor: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     return any(isinstance(a, tensor) for a in args) or any(
         isinstance(kwargs.get(k), tensor) for k in _KEYWORDS

@@ -6,7 +6,7 @@ states with length 1 along ``dim``, ``reset`` a bool tensor; the public wrappers
 
 ``linear_scan(b, a, a_scalar, initial, reset_value, reset, dim, reverse)``
     ``h[t] = a[t] * h[t-1] + b[t]`` (``a_scalar`` where ``a`` is None), the start and
-    reset rule of :mod:`scanwise._kernels.linear`.  ``cumsum`` is ``a = 1``,
+    reset rule of :mod:`scanwise._kernels.scans.linear`.  ``cumsum`` is ``a = 1``,
     ``cumprod`` is ``a = x, b = -0.0``.
 ``linear_adjoint(g, a, a_scalar, reset, dim, reverse)``
     The backward scan ``lam[t] = g[t] + a[t+1] * lam[t+1]`` (in scan order; a reset at

@@ -2,7 +2,7 @@
 
 GAE, the discounted returns, V-trace and the off-policy returns are reverse linear
 recurrences ``h[t] = a[t] * h[t+1] + b[t]`` with their terms computed element-wise,
-run by :func:`scanwise._dask.scan` (O(chunks) tasks, the carry law across chunks).
+run by :func:`scanwise.backends.dask.scan` (O(chunks) tasks, the carry law across chunks).
 A skipped step (``valid`` false) is ``a = 1, b = 0`` (``where``, so nothing of it is
 read); the outputs it repeats are carried back by one more scan (``a = 1``, restarting
 at every valid step).  ``done`` is a reset (never ``a = 0``: ``0 * nan`` is NaN).
@@ -22,9 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _rl_args
-from . import _validate as v
-from ._dask import _aligned, _da, is_dask, scan
+from .. import _validate as v
+from .dask import _aligned, _da, is_dask, lazy, scan
 
 
 def _floats(r: Any, arrays: dict[str, Any]) -> dict[str, Any]:
@@ -53,7 +52,7 @@ def _flag(value: Any, r: Any, ax: int, name: str) -> Any:
 def _rate(value: Any, name: str, r: Any, ax: int, dtype: np.dtype) -> Any:
     if is_dask(value):
         raise TypeError(f"{name} must be a number or a NumPy array with dask inputs")
-    g = _rl_args.rate(value, name, r.shape, ax)
+    g = _args().rate(value, name, r.shape, ax)
     if isinstance(g, float):
         return g
     return _aligned(np.broadcast_to(g.astype(dtype), r.shape), r, name)
@@ -239,7 +238,7 @@ def _empty_carry(names: tuple[str, ...], ax: int, k: int, dtype: np.dtype,
 
 def _nstep_task(names: tuple[str, ...], ax: int, n: int, result: np.dtype, g: Any,
                 carry: dict[str, np.ndarray], *blocks: np.ndarray) -> np.ndarray:
-    from . import _returns
+    from ..rl import plan as _returns
 
     chunk = _fields(names, *blocks)
     length = chunk["rewards"].shape[ax]
@@ -306,3 +305,70 @@ def n_step_returns(rewards: Any, next_values: Any, n: int, terminated: Any, done
     graph = HighLevelGraph.from_collections(o_name, dsk, dependencies=arrays)
     return da.Array(graph, o_name, chunks=r.chunks, dtype=result,
                     meta=np.empty((0,) * r.ndim, dtype=result))
+
+
+# ---------------------------------------------------------------- the adapter's entry
+def _gae_graph(fn: Any, a: dict[str, Any]) -> Any:
+    if a["out"] is not None:
+        raise TypeError("out= takes NumPy arrays; it is not supported with dask inputs")
+    return gae(a["rewards"], a["values"], a["next_values"], a["terminated"], a["done"],
+               a["valid"], a["discount"], a["lam"], a["axis"])
+
+
+def _discounted_graph(fn: Any, a: dict[str, Any]) -> Any:
+    return discounted_returns(a["rewards"], a["done"], a["valid"], a["discount"],
+                              a["bootstrap"], a["axis"])
+
+
+def _vtrace_graph(fn: Any, a: dict[str, Any]) -> Any:
+    clips = tuple(_args().clip(a[n], n) for n in ("clip_rho", "clip_c", "clip_pg_rho"))
+    return vtrace(a["rewards"], a["values"], a["next_values"], a["log_rhos"],
+                  a["terminated"], a["done"], a["valid"], a["discount"], a["lam"], clips,
+                  a["axis"])
+
+
+def _nstep_graph(fn: Any, a: dict[str, Any]) -> Any:
+    return n_step_returns(a["rewards"], a["next_values"], _args().steps(a["n"]),
+                          a["terminated"], a["done"], a["valid"], a["discount"], a["axis"])
+
+
+def _off_policy_graph(fn: Any, a: dict[str, Any]) -> Any:
+    return off_policy_returns(a["rewards"], a["next_values"], a["next_q_taken"], a["traces"],
+                              a["terminated"], a["done"], a["valid"], a["discount"],
+                              a["axis"])
+
+
+def _elementwise_graph(fn: Any, a: dict[str, Any]) -> Any:
+    """A trace helper block by block (its first argument is the array)."""
+    first, *rest = a
+    value = a[first]
+    v.rate(a["lam"], "lam")  # checked now, not when a block computes
+    return value.map_blocks(fn, **{k: a[k] for k in rest},
+                            dtype=np.result_type(value.dtype, np.float16))
+
+
+_GRAPHS: dict[str, Any] = {
+    "gae": _gae_graph,
+    "discounted_returns": _discounted_graph,
+    "vtrace": _vtrace_graph,
+    "n_step_returns": _nstep_graph,
+    "off_policy_returns": _off_policy_graph,
+    "retrace_traces": _elementwise_graph,
+    "q_lambda_traces": _elementwise_graph,
+    "tree_backup_traces": _elementwise_graph,
+}
+
+
+def adapt(fn: Any, op: str, **_options: Any) -> Any:
+    """``fn`` building a Dask graph when an argument is a Dask array (the RL ops;
+    ``lambda_returns`` calls ``gae``, which builds its graph)."""
+    graph = _GRAPHS.get(op)
+    return fn if graph is None else lazy(fn, graph)
+
+
+def _args() -> Any:
+    """:mod:`scanwise.rl.args` (the estimators' argument rules), imported on use: this
+    adapter loads while :mod:`scanwise.rl` is being defined."""
+    from ..rl import args
+
+    return args

@@ -2,7 +2,7 @@
 
 xarray ``DataArray``/``Dataset`` inputs take ``dim="time"`` instead of ``axis``; the result
 keeps dims, coords, attrs and name, and stays dask-backed when the input is (then the
-scan itself is :mod:`scanwise._dask`'s).  A Dataset is scanned variable by variable
+scan itself is :mod:`scanwise.backends.dask`'s).  A Dataset is scanned variable by variable
 (variables without ``dim`` are kept as they are).  ``reset``/``initial`` may be
 DataArrays; ``times`` may be a DataArray or the name of a coordinate.
 
@@ -98,7 +98,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _ewm_state, _polars
+from . import polars as _polars
 
 
 def _ndim(obj: Any) -> int:
@@ -383,10 +383,10 @@ def _pandas_call(
     kw["axis"] = 0
     columns = tuple(like.columns) if like.ndim == 2 else None
     if columns is not None and kw.get("state") is not None:
-        kw["state"] = _ewm_state.for_columns(kw["state"], columns)
+        kw["state"] = _state().for_columns(kw["state"], columns)
     result = fn(*arrays, **kw)
     if isinstance(result, tuple):  # (values, state): the state remembers the columns
-        return (wrap(result[0], like), _ewm_state.labelled(result[1], columns))
+        return (wrap(result[0], like), _state().labelled(result[1], columns))
     result = wrap(result, like)
     return result if out_index is None else result.reindex(out_index)
 
@@ -686,10 +686,10 @@ def _xarray_call(
         for d in like.dims if d != dim
     ))
     if kw.get("state") is not None:
-        kw["state"] = _ewm_state.for_dims(kw["state"], others)
+        kw["state"] = _state().for_dims(kw["state"], others)
     result = fn(*arrays, axis=like.get_axis_num(dim), **kw)
     if isinstance(result, tuple):
-        return (like.copy(data=result[0]), _ewm_state.labelled(result[1], others))
+        return (like.copy(data=result[0]), _state().labelled(result[1], others))
     return like.copy(data=result)
 
 
@@ -748,3 +748,26 @@ def _xr_relabel(val: Any, like: Any, name: str) -> Any:
 def _dask_backed(value: Any) -> bool:
     da = sys.modules.get("dask.array")
     return da is not None and isinstance(value, da.Array)
+
+
+def adapt(fn: Callable[..., Any], op: str, template: int = 0, pairing: str | None = None,
+          **_options: Any) -> Callable[..., Any]:
+    """This adapter's entry (:mod:`scanwise.backends`): the core scans and the EWM
+    statistics take pandas/polars/xarray objects (the RL estimators: :mod:`.frames_rl`)."""
+    if op not in _FRAME_OPS:
+        return fn
+    return accepts_frames(template, pairing)(fn)
+
+
+_FRAME_OPS = frozenset({
+    "cumsum", "cumprod", "logcumsumexp", "linear_recurrence", "discounted_cumsum",
+    "ewm_mean", "ewm_var", "ewm_std", "ewm_cov", "ewm_corr",
+})
+
+
+def _state() -> Any:
+    """:mod:`scanwise.ewm.state` (the labels of an EWMState), imported on use: the
+    adapters load while the families' modules are being defined."""
+    from ..ewm import state
+
+    return state

@@ -5,7 +5,7 @@ equal ``pandas.DataFrame.ewm(...).mean()`` (``.var()``, ...) for every ``alpha``
 ``span``/``halflife``, ``adjust``, ``ignore_na``, ``min_periods`` and ``bias``, NaN
 handling included, and add what pandas lacks: any axis of an N-d array, ``times`` for
 every statistic, segment resets and streaming state.  Validation happens here; the scan
-itself is in :mod:`scanwise._ewm_run` and :mod:`scanwise._kernels.ewm`.
+itself is in :mod:`scanwise.ewm.run` and :mod:`scanwise._kernels.ewm`.
 
 Shared semantics
 ----------------
@@ -63,11 +63,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _dask, _ewm_params, _ewm_run
-from . import _validate as v
-from ._ewm_state import EWMState, check, fresh, spelled
-from ._frames import accepts_frames
-from .backends.torch import accepts_tensors
+from .. import _validate as v
+from ..backends import entry
+from . import params as _ewm_params
+from . import run as _ewm_run
+from .state import EWMState, check, fresh, spelled
 
 __all__ = ["EWMState", "ewm_corr", "ewm_cov", "ewm_mean", "ewm_std", "ewm_var"]
 
@@ -98,8 +98,6 @@ def _constant(value: float, n: int) -> np.ndarray:
 
 def _ewm(kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
     """Validate everything, then run; ``kind`` is mean, var, std, cov or corr."""
-    if _dask.any_dask(x, y, kw["reset"]):
-        return _dask.ewm(_PUBLIC[kind], kind, x, y, kw)
     xa = _real_input(x, "x")
     ya = None
     if kind in ("cov", "corr"):
@@ -178,8 +176,7 @@ def _ewm(kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
     return res
 
 
-@accepts_tensors("ewm_mean")
-@accepts_frames()
+@entry("ewm_mean")
 def ewm_mean(
     x: ArrayLike,
     /,
@@ -218,8 +215,7 @@ def ewm_mean(
     return _ewm("mean", x, None, locals())
 
 
-@accepts_tensors("ewm_var")
-@accepts_frames()
+@entry("ewm_var")
 def ewm_var(
     x: ArrayLike,
     /,
@@ -255,8 +251,7 @@ def ewm_var(
     return _ewm("var", x, None, locals())
 
 
-@accepts_tensors("ewm_std")
-@accepts_frames()
+@entry("ewm_std")
 def ewm_std(
     x: ArrayLike,
     /,
@@ -286,8 +281,7 @@ def ewm_std(
     return _ewm("std", x, None, locals())
 
 
-@accepts_tensors("ewm_cov")
-@accepts_frames()
+@entry("ewm_cov")
 def ewm_cov(
     x: ArrayLike,
     y: ArrayLike,
@@ -321,8 +315,7 @@ def ewm_cov(
     return _ewm("cov", x, y, locals())
 
 
-@accepts_tensors("ewm_corr")
-@accepts_frames()
+@entry("ewm_corr")
 def ewm_corr(
     x: ArrayLike,
     y: ArrayLike,
@@ -354,5 +347,3 @@ def ewm_corr(
     """
     return _ewm("corr", x, y, locals())
 
-
-_PUBLIC = {"mean": ewm_mean, "var": ewm_var, "std": ewm_std, "cov": ewm_cov, "corr": ewm_corr}

@@ -61,13 +61,12 @@ the namespace.
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
-from . import _ewm_state
 
 _REGISTERED = False
 
@@ -309,7 +308,8 @@ def call(
     if kwargs.get("dim") is not None:
         raise ValueError("dim= is for xarray inputs; use axis= for arrays")
     kwargs = {k: val for k, val in kwargs.items() if k not in ("axis", "dim")}
-    names = fn.__code__.co_varnames[: fn.__code__.co_posonlyargcount]
+    names = [p.name for p in inspect.signature(fn).parameters.values()
+             if p.kind is inspect.Parameter.POSITIONAL_ONLY]
     keep = None
     frames = list(args)
     if isinstance(kwargs.get("times"), str):
@@ -350,10 +350,10 @@ def call(
         kw[name] = val
     columns = tuple(like.columns) if two_d else None
     if columns is not None and kw.get("state") is not None:
-        kw["state"] = _ewm_state.for_columns(kw["state"], columns)
+        kw["state"] = _state().for_columns(kw["state"], columns)
     result = fn(*arrays, axis=0, **kw)
     if isinstance(result, tuple):  # (values, state): the state remembers the columns
-        return (wrap(result[0], like, keep), _ewm_state.labelled(result[1], columns))
+        return (wrap(result[0], like, keep), _state().labelled(result[1], columns))
     return wrap(result, like, keep)
 
 
@@ -645,3 +645,11 @@ class ScanwiseExpr:
         static = dict(alpha=alpha, com=com, span=span, halflife=halflife, adjust=adjust,
                       ignore_na=ignore_na, min_periods=min_periods)
         return self._ewm("ewm_corr", other, times, reset, static)
+
+
+def _state() -> Any:
+    """:mod:`scanwise.ewm.state` (the labels of an EWMState), imported on use: the
+    adapters load while the families' modules are being defined."""
+    from ..ewm import state
+
+    return state

@@ -20,8 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from . import _torch
-
 _NAMES = ("alpha", "com", "span", "halflife")
 
 
@@ -162,8 +160,6 @@ def as_times(times: Any, n_t: int, check_nat: bool = True) -> tuple[np.ndarray, 
         times = times.tz_convert("UTC").tz_localize(None)
     elif getattr(getattr(times, "dt", None), "tz", None) is not None:  # tz-aware Series
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)
-    if _torch.is_tensor(times):  # meta, sparse, grad: a TypeError naming times
-        times = _torch.to_numpy(times, "times")
     try:
         arr = np.asarray(times)
     except (TypeError, ValueError) as exc:
@@ -205,7 +201,7 @@ def step_factors(values: np.ndarray, halflife: float, last_time: float | None) -
     Raises ``ValueError`` for NaT (int64 ticks) and unless ``times`` (and the state's
     last time) are non-decreasing.
     """
-    from ._kernels.ewm import decay_factors
+    from .._kernels.ewm import decay_factors
 
     factor = np.empty(values.shape[0], dtype=np.float64)
     # the first step's factor comes from the kernel too: chunked calls round as one call

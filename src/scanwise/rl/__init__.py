@@ -15,7 +15,8 @@ Rates: ``discount`` and ``lam`` are numbers in [0, 1], arrays of the non-time sh
 included: rlax's ``discount_t``, adaptive lambda; length 1 along an axis broadcasts).
 Skipped steps: ``valid`` (flags spanning the time axis, default all true) marks the
 steps that exist; a skipped step is an identity step of the recursion (``a = 1, b =
-0``): none of its inputs is read (NaN there reaches no output), the carried state
+0``): none of its data is read (NaN there reaches no output; ``discount`` and
+``lam`` are still checked to lie in [0, 1] at every step), the carried state
 passes through unchanged and its outputs repeat the next valid step's (0 past the last
 one; ``discounted_returns``: the bootstrap).  Token-level RL (prompt and padding tokens)
 and the bogus transition of auto-resetting vector envs are the uses.
@@ -67,25 +68,26 @@ and pair by position, as in the core scans.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _dask, _frames, _polars, _returns, _rl_args, _torch
-from . import _validate as v
+from .. import _validate as v
+from ..backends import entry
+from . import args as _rl_args
+from . import plan as _returns
 
 
 def _inputs(
     rewards: Any, others: dict[str, Any], axis: Any
 ) -> tuple[np.ndarray, dict[str, np.ndarray], int, tuple[int, ...], np.dtype]:
-    r = v.as_numeric(_torch.to_numpy(rewards, "rewards"), "rewards")
+    r = v.as_numeric(rewards, "rewards")
     ax = v.scan_axis(axis, r.ndim, "rewards")
     arrays = {}
     for name, value in others.items():
-        arr = v.as_numeric(_torch.to_numpy(value, name), name)
+        arr = v.as_numeric(value, name)
         if arr.shape != r.shape:
             raise ValueError(
                 f"{name} has shape {arr.shape}, expected the shape of rewards {r.shape}"
@@ -99,17 +101,10 @@ def _inputs(
 
 
 def _flags(value: Any, shape: tuple[int, ...], axis: int, name: str) -> np.ndarray:
-    return v.step_flags(_torch.to_numpy(value, name), shape, axis, name)
+    return v.step_flags(value, shape, axis, name)
 
 
-def _back(result: np.ndarray, template: Any, *tensors: Any) -> Any:
-    """The result as a tensor like ``template`` (None: NumPy), in torch's promotion of
-    the tensor inputs (integers give the default float dtype, never a truncation)."""
-    if template is None:
-        return result
-    return _torch.like(result, template, _torch.result_dtype(*tensors))
-
-
+@entry("gae")
 def gae(
     rewards: ArrayLike,
     values: ArrayLike,
@@ -134,8 +129,9 @@ def gae(
     shape (per-env values) or arrays with the input's number of dimensions (per step,
     e.g. rlax's ``discount_t``; the module docstring).  Flags are bool or 0/1 numbers.
     ``valid`` (flags; default all true) marks the steps to use: a skipped step is an
-    identity step, its inputs are not read and its ``advantages`` and ``returns``
-    repeat those of the next valid step (0 past the last one).  pandas/polars/xarray inputs
+    identity step, its data is not read (its rates are still checked) and its
+    ``advantages`` and ``returns`` repeat those of the next valid step (0 past the last
+    one).  pandas/polars/xarray inputs
     give results of the same type, paired by label (the module docstring; ``dim=`` names
     xarray's time dimension).  ``out=(adv, ret)`` (NumPy
     arrays of the input shape) writes the results in place, e.g. into the buffers a PPO
@@ -166,22 +162,8 @@ def gae(
         adv, _ = scanwise.gae(r_t, values[:-1], values[1:], terminated=discount_t == 0,
                               discount=gamma, lam=lambda_)
     """
-    if dim is not None or _frames.any_frame(
-        rewards, values, next_values, terminated, done, valid, discount, lam
-    ):
-        return _labelled(
-            gae, {"rewards": rewards, "values": values, "next_values": next_values},
-            {"terminated": terminated, "done": done, "valid": valid},
-            {"discount": discount, "lam": lam}, {}, axis, dim, out,
-        )
-    if _dask.any_dask(rewards, values, next_values, terminated, done, valid, discount, lam):
-        if out is not None:
-            raise TypeError("out= takes NumPy arrays; it is not supported with dask inputs")
-        from . import _dask_rl
-
-        return _dask_rl.gae(rewards, values, next_values, terminated, done, valid, discount,
-                            lam, axis)
-    template = _torch.first_tensor(rewards, values, next_values)
+    if dim is not None:
+        raise ValueError("dim= is for xarray inputs; use axis= for arrays")
     r, arrs, ax, _, result = _inputs(
         rewards, {"values": values, "next_values": next_values}, axis
     )
@@ -190,20 +172,17 @@ def gae(
     ok = _rl_args.valid(valid, r.shape, ax)
     g = _rl_args.rate(discount, "discount", r.shape, ax)
     lm = _rl_args.rate(lam, "lam", r.shape, ax)
-    outs = None if out is None else _gae_out(out, r.shape, result, template)
+    outs = None if out is None else _gae_out(out, r.shape, result)
     adv, ret = _returns.gae(
         r, arrs["values"], arrs["next_values"], term, dn, ok, g, lm, ax, result, outs
     )
-    tensors = (rewards, values, next_values)
-    return _back(adv, template, *tensors), _back(ret, template, *tensors)
+    return adv, ret
 
 
 def _gae_out(
-    out: Any, shape: tuple[int, ...], result: np.dtype, template: Any
+    out: Any, shape: tuple[int, ...], result: np.dtype
 ) -> tuple[np.ndarray, np.ndarray]:
     """Check ``out=(advantages, returns)``: two distinct writeable arrays of the shape."""
-    if template is not None:
-        raise TypeError("out= takes NumPy arrays; it is not supported with torch tensors")
     if not isinstance(out, (tuple, list)) or len(out) != 2:
         raise TypeError("out must be a tuple (advantages, returns) of two numpy arrays")
     adv, ret = (v.out_array(o, shape, result) for o in out)
@@ -212,6 +191,7 @@ def _gae_out(
     return adv, ret
 
 
+@entry("lambda_returns")
 def lambda_returns(
     rewards: ArrayLike,
     values: ArrayLike,
@@ -251,6 +231,7 @@ def lambda_returns(
     )[1]
 
 
+@entry("discounted_returns")
 def discounted_returns(
     rewards: ArrayLike,
     *,
@@ -276,37 +257,17 @@ def discounted_returns(
         ...                             bootstrap=8.0)
         array([1.5, 1. , 3.5, 5. ])
     """
-    if dim is not None or _frames.any_frame(rewards, done, valid, discount, bootstrap):
-        return _labelled(
-            discounted_returns, {"rewards": rewards}, {"done": done, "valid": valid},
-            {"discount": discount}, {"bootstrap": bootstrap}, axis, dim, None,
-        )
-    if _dask.any_dask(rewards, done, bootstrap, valid, discount):
-        from . import _dask_rl
-
-        return _dask_rl.discounted_returns(rewards, done, valid, discount, bootstrap, axis)
-    template = _torch.first_tensor(rewards)
+    if dim is not None:
+        raise ValueError("dim= is for xarray inputs; use axis= for arrays")
     r, _, ax, _, result = _inputs(rewards, {}, axis)
     dn = None if done is None else _flags(done, r.shape, ax, "done")
     ok = _rl_args.valid(valid, r.shape, ax)
     g = _rl_args.rate(discount, "discount", r.shape, ax)
     boot = None
     if bootstrap is not None:
-        boot = v.state(_torch.to_numpy(bootstrap, "bootstrap"), r.shape, ax, "bootstrap")
+        boot = v.state(bootstrap, r.shape, ax, "bootstrap")
     out = _returns.discounted_returns(r, dn, ok, g, boot, ax, result)
-    return _back(out, template, rewards, bootstrap)
-
-
-def _unlabelled(fname: str, *args: Any) -> None:
-    """The newer estimators take NumPy arrays, tensors and dask arrays only: refuse
-    labelled inputs rather than pair them by position (a plausible wrong number)."""
-    for arg in args:
-        if _frames.kind(arg) is not None:
-            raise TypeError(
-                f"scanwise.{fname} takes NumPy arrays, torch tensors or dask arrays, got a "
-                f"{_what(arg)}: pass its values (e.g. .to_numpy()) in the time order of "
-                "rewards"
-            )
+    return out
 
 
 def _prepare(
@@ -323,6 +284,7 @@ def _prepare(
     return r, arrs, ax, result, term, dn, ok, _rl_args.rate(discount, "discount", r.shape, ax)
 
 
+@entry("vtrace")
 def vtrace(
     rewards: ArrayLike,
     values: ArrayLike,
@@ -378,17 +340,8 @@ def vtrace(
         >>> vs  # rho_bar = (2, 2, 0.5), c = (1, 1, 0.5)
         array([3.125, 2.25 , 0.5  ])
     """
-    _unlabelled("vtrace", rewards, values, next_values, log_rhos, terminated, done, valid,
-                discount, lam)
     clips = (_rl_args.clip(clip_rho, "clip_rho"), _rl_args.clip(clip_c, "clip_c"),
              _rl_args.clip(clip_pg_rho, "clip_pg_rho"))
-    if _dask.any_dask(rewards, values, next_values, log_rhos, terminated, done, valid,
-                      discount, lam):
-        from . import _dask_rl
-
-        return _dask_rl.vtrace(rewards, values, next_values, log_rhos, terminated, done,
-                               valid, discount, lam, clips, axis)
-    template = _torch.first_tensor(rewards, values, next_values, log_rhos)
     r, arrs, ax, result, term, dn, ok, g = _prepare(
         rewards, {"values": values, "next_values": next_values, "log_rhos": log_rhos},
         terminated, done, valid, discount, axis,
@@ -396,10 +349,10 @@ def vtrace(
     lm = _rl_args.rate(lam, "lam", r.shape, ax)
     vs, pg = _returns.vtrace(r, arrs["values"], arrs["next_values"], arrs["log_rhos"], term,
                              dn, ok, g, lm, clips, ax, result)
-    tensors = (rewards, values, next_values, log_rhos)
-    return _back(vs, template, *tensors), _back(pg, template, *tensors)
+    return vs, pg
 
 
+@entry("n_step_returns")
 def n_step_returns(
     rewards: ArrayLike,
     next_values: ArrayLike,
@@ -425,7 +378,7 @@ def n_step_returns(
 
     O(T) for any ``n`` and exact for per-step discounts (a discount of 0 included): a
     sliding window over compositions of the steps' affine maps, never a division by a
-    product of discounts (:mod:`scanwise._kernels.nstep`).  rlax's
+    product of discounts (:mod:`scanwise._kernels.rl.nstep`).  rlax's
     ``n_step_bootstrapped_returns`` is ``terminated=False`` with its ``discount_t``
     per step and ``next_values = v_t``.
 
@@ -435,21 +388,15 @@ def n_step_returns(
         ...                         terminated=[0, 0, 0, 1], discount=0.5)
         array([4. , 4. , 1.5, 1. ])
     """
-    _unlabelled("n_step_returns", rewards, next_values, terminated, done, valid, discount)
     steps = _rl_args.steps(n)
-    if _dask.any_dask(rewards, next_values, terminated, done, valid, discount):
-        from . import _dask_rl
-
-        return _dask_rl.n_step_returns(rewards, next_values, steps, terminated, done, valid,
-                                       discount, axis)
-    template = _torch.first_tensor(rewards, next_values)
     r, arrs, ax, result, term, dn, ok, g = _prepare(
         rewards, {"next_values": next_values}, terminated, done, valid, discount, axis
     )
     out = _returns.n_step_returns(r, arrs["next_values"], steps, term, dn, ok, g, ax, result)
-    return _back(out, template, rewards, next_values)
+    return out
 
 
+@entry("off_policy_returns")
 def off_policy_returns(
     rewards: ArrayLike,
     next_values: ArrayLike,
@@ -487,36 +434,25 @@ def off_policy_returns(
         ...                             terminated=np.zeros(3, bool), discount=0.5)
         array([2.375, 2.75 , 3.5  ])
     """
-    _unlabelled("off_policy_returns", rewards, next_values, next_q_taken, traces, terminated,
-                done, valid, discount)
-    if _dask.any_dask(rewards, next_values, next_q_taken, traces, terminated, done, valid,
-                      discount):
-        from . import _dask_rl
-
-        return _dask_rl.off_policy_returns(rewards, next_values, next_q_taken, traces,
-                                           terminated, done, valid, discount, axis)
-    template = _torch.first_tensor(rewards, next_values, next_q_taken, traces)
     r, arrs, ax, result, term, dn, ok, g = _prepare(
         rewards, {"next_values": next_values, "next_q_taken": next_q_taken, "traces": traces},
         terminated, done, valid, discount, axis,
     )
     out = _returns.off_policy_returns(r, arrs["next_values"], arrs["next_q_taken"],
                                       arrs["traces"], term, dn, ok, g, ax, result)
-    return _back(out, template, rewards, next_values, next_q_taken, traces)
+    return out
 
 
 def _elementwise(fn: Callable[[np.ndarray], np.ndarray], value: Any, name: str) -> Any:
     """``fn`` of a NumPy array or tensor (tensor in, tensor out) or dask array."""
-    if _dask.any_dask(value):
-        return value.map_blocks(fn, dtype=np.result_type(value.dtype, np.float16))
-    template = _torch.first_tensor(value)
-    arr = v.as_numeric(_torch.to_numpy(value, name), name)
+    arr = v.as_numeric(value, name)
     if arr.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
     out = fn(arr.astype(np.result_type(arr, np.float16), copy=False))
-    return _back(np.asarray(out), template, value)
+    return np.asarray(out)
 
 
+@entry("retrace_traces")
 def retrace_traces(next_log_rhos: ArrayLike, *, lam: float = 1.0) -> Any:
     """Retrace's traces (Munos et al. 2016) for :func:`off_policy_returns`:
     ``lam * min(1, exp(next_log_rhos))``, with ``next_log_rhos[t] = log pi(a_{t+1} |
@@ -532,6 +468,7 @@ def retrace_traces(next_log_rhos: ArrayLike, *, lam: float = 1.0) -> Any:
                         "next_log_rhos")
 
 
+@entry("q_lambda_traces")
 def q_lambda_traces(next_log_rhos: ArrayLike, *, lam: float = 1.0) -> Any:
     """Peng's / Watkins-free Q(lambda) traces (Harutyunyan et al. 2016) for
     :func:`off_policy_returns`: ``lam`` at every step, whatever the policies (the
@@ -546,6 +483,7 @@ def q_lambda_traces(next_log_rhos: ArrayLike, *, lam: float = 1.0) -> Any:
     return _elementwise(lambda x: np.full_like(x, lm), next_log_rhos, "next_log_rhos")
 
 
+@entry("tree_backup_traces")
 def tree_backup_traces(next_pi_taken: ArrayLike, *, lam: float = 1.0) -> Any:
     """Tree-backup traces (Precup et al. 2000) for :func:`off_policy_returns`:
     ``lam * pi(a_{t+1} | s_{t+1})``, with ``next_pi_taken[t]`` that probability.
@@ -557,348 +495,3 @@ def tree_backup_traces(next_pi_taken: ArrayLike, *, lam: float = 1.0) -> Any:
     """
     lm = float(v.rate(lam, "lam"))
     return _elementwise(lambda x: lm * x, next_pi_taken, "next_pi_taken")
-
-
-# --- labelled inputs: pandas, polars, xarray (the module docstring's rules) --------
-
-
-def _labelled(
-    fn: Callable[..., Any],
-    arrays: dict[str, Any],
-    flags: dict[str, Any],
-    rates: dict[str, Any],
-    states: dict[str, Any],
-    axis: Any,
-    dim: Any,
-    out: Any,
-) -> Any:
-    """``fn`` (:func:`gae` or :func:`discounted_returns`) on labelled inputs: each
-    argument converted to NumPy by the pairing rule, ``fn``'s NumPy path, the results
-    wrapped back as the reference's type."""
-    _refuse_lazy({**arrays, **flags, **rates, **states}, fn.__name__)
-    ref = _reference(arrays)
-    if ref is None:  # labelled keywords beside unlabelled inputs: by position, as before
-        if dim is not None:
-            raise ValueError("dim= is for xarray inputs; use axis= for arrays")
-        conv = {n: _plain(a, n, flag=n in flags) for n, a in {**arrays, **flags}.items()}
-        conv.update((n, _plain(a, n)) for n, a in {**rates, **states}.items())
-        return fn(**conv, axis=axis, **({} if out is None else {"out": out}))
-    name, like, kind = ref
-    if out is not None:
-        raise TypeError(
-            f"out= takes NumPy arrays; it is not supported with {_what(like)} input "
-            f"({name}); the result is a new {_what(like)}"
-        )
-    if kind == "xarray":
-        conv, ax, back = _xarray_args(name, like, arrays, flags, rates, states, axis, dim)
-    else:
-        if dim is not None:
-            raise ValueError("dim= is for xarray inputs; use axis= for arrays")
-        if axis not in (None, 0):
-            raise ValueError(
-                f"axis must be None or 0 for {_what(like)} input (time runs along the "
-                f"rows), got {axis!r}"
-            )
-        args = _pandas_args if kind == "pandas" else _polars_args
-        conv, back = args(name, like, arrays, flags, rates, states)
-        ax = 0
-    result = fn(**conv, axis=ax)
-    return tuple(back(r) for r in result) if isinstance(result, tuple) else back(result)
-
-
-def _what(obj: Any) -> str:
-    return f"{type(obj).__module__.split('.')[0]} {type(obj).__name__}"
-
-
-def _reference(arrays: dict[str, Any]) -> tuple[str, Any, str] | None:
-    """The input whose type and labels the result takes: the first DataArray, else the
-    first pandas object, else the first polars one, among the per-step arrays."""
-    kinds = {n: _frames.kind(a) for n, a in arrays.items()}
-    for kind in ("xarray", "pandas", "polars"):
-        name = next((n for n, k in kinds.items() if k == kind), None)
-        if name is not None:
-            return name, arrays[name], kind
-    return None
-
-
-def _refuse_lazy(values: dict[str, Any], fname: str) -> None:
-    pl = sys.modules.get("polars")
-    xr = sys.modules.get("xarray")
-    for name, val in values.items():
-        if pl is not None and isinstance(val, (pl.LazyFrame, pl.Expr)):
-            raise TypeError(
-                f"{name} is a polars {type(val).__name__}; scanwise.{fname} takes eager "
-                "polars Series/DataFrames: .collect() the LazyFrame (select the columns) "
-                "first"
-            )
-        if xr is not None and isinstance(val, xr.Dataset):
-            raise TypeError(
-                f"{name} is an xarray Dataset; scanwise.{fname} takes DataArrays: pass "
-                f"its variables (e.g. ds['{name}'])"
-            )
-
-
-def _plain(value: Any, name: str, flag: bool = False) -> Any:
-    """A labelled object with no labelled input to meet, as its values (by position)."""
-    kind = _frames.kind(value)
-    if kind == "pandas":
-        return _frames.to_numpy(value)
-    if kind == "polars":
-        return _polars.flags(value, name) if flag else _polars.to_numpy(value, name)
-    if kind == "xarray":
-        return value.values
-    return value
-
-
-def _positional(value: Any, name: str, ref: str, like: Any, flag: bool = False) -> Any:
-    """An argument without labels of the reference's kind: by position (NumPy, lists,
-    polars objects beside pandas ones); objects whose pairing would be a guess are
-    refused."""
-    if value is None or isinstance(value, (np.ndarray, np.generic, int, float, list)):
-        return value
-    kind = _frames.kind(value)
-    mine = _frames.kind(like)
-    if _torch.is_tensor(value) or (_dask.any_dask(value) and mine != "xarray"):
-        raise TypeError(
-            f"{name} is a {_what(value)} and {ref} a {_what(like)}: they do not mix; "
-            f"pass {name} as a NumPy array or a {_what(like)}"
-        )
-    if kind is None:
-        return value
-    if mine == "xarray" or kind == "xarray":
-        raise TypeError(
-            f"{name} is a {_what(value)} and {ref} a {_what(like)}: their labels cannot be "
-            f"paired; convert {name} to a {_what(like)} (or a NumPy array) first"
-        )
-    return _plain(value, name, flag)  # polars beside pandas, pandas beside polars keywords
-
-
-def _same_labels(have: Any, want: Any, what: str, name: str, ref: str) -> bool:
-    """Whether ``have`` (``name``'s labels) must be reindexed to ``want`` (``ref``'s):
-    False when equal, True when the same labels in another order; ValueError naming
-    ``name`` when they differ as sets or a reordering meets duplicate labels."""
-    if have.equals(want):
-        return False
-    if not (have.is_unique and want.is_unique):
-        raise ValueError(
-            f"{name} and {ref} have different {what} labels and one of them has duplicates, "
-            f"so {name} cannot be matched to {ref} by label; give both the same {what} "
-            "(identical labels, duplicates included, pair row by row) or unique labels"
-        )
-    missing = want[~np.asarray(want.isin(have))]
-    extra = have[~np.asarray(have.isin(want))]
-    if len(missing) or len(extra):
-        parts = [f"{label} {list(idx[:3])}{' ...' if len(idx) > 3 else ''}"
-                 for label, idx in (("missing", missing), ("extra", extra)) if len(idx)]
-        raise ValueError(
-            f"{name} does not have the same {what} labels as {ref} ({', '.join(parts)}): "
-            "the RL estimators need every input at every step (and env), so labelled "
-            "inputs must carry the same labels, in any order (they are matched by label); "
-            f"select or reindex {name} to the labels of {ref} first"
-        )
-    return True
-
-
-# pandas
-
-
-def _pd_labels(obj: Any, axis: str, want: Any, what: str, name: str, ref: str) -> Any:
-    have = obj.index if axis == "index" else obj.columns
-    return obj.reindex(**{axis: want}) if _same_labels(have, want, what, name, ref) else obj
-
-
-def _pd_match(obj: Any, like: Any, name: str, ref: str) -> Any:
-    obj = _pd_labels(obj, "index", like.index, "index (row)", name, ref)
-    if obj.ndim == 2:
-        obj = _pd_labels(obj, "columns", like.columns, "column", name, ref)
-    return obj
-
-
-def _pandas_args(
-    ref: str, like: Any, arrays: dict[str, Any], flags: dict[str, Any],
-    rates: dict[str, Any], states: dict[str, Any],
-) -> tuple[dict[str, Any], Callable[[np.ndarray], Any]]:
-    pd = sys.modules["pandas"]
-    frame = (pd.Series, pd.DataFrame)
-    wide = like.ndim == 2
-    what = type(like).__name__
-    conv: dict[str, Any] = {}
-    for name, a in arrays.items():
-        if isinstance(a, frame):
-            if a.ndim != like.ndim:
-                raise ValueError(
-                    f"{name} is a {type(a).__name__} but {ref} is a {what}: {name} needs a "
-                    f"value at every step{' of every env (column)' if wide else ''}, so give "
-                    f"it as a {what} with the labels of {ref}"
-                )
-            conv[name] = _frames.to_numpy(_pd_match(a, like, name, ref))
-        else:
-            conv[name] = _positional(a, name, ref, like)
-    for name, f in flags.items():
-        if isinstance(f, pd.DataFrame):
-            if not wide:
-                raise ValueError(
-                    f"{name} is a DataFrame but {ref} is a Series: pass a Series of flags, "
-                    "one per step"
-                )
-            conv[name] = _frames.to_numpy(_pd_match(f, like, name, ref))
-        elif isinstance(f, pd.Series):
-            arr = _frames.to_numpy(_pd_labels(f, "index", like.index, "index (row)", name, ref))
-            conv[name] = arr[:, None] if wide else arr  # one flag per row
-        else:
-            conv[name] = _row_flags(_positional(f, name, ref, like, flag=True), like)
-    for name, val in {**rates, **states}.items():
-        if isinstance(val, frame) and not wide:
-            raise TypeError(
-                f"{name} is a pandas {type(val).__name__} but {ref} is a Series (one env): "
-                "pass a number"
-            )
-        if isinstance(val, pd.DataFrame):
-            if name in rates:
-                raise TypeError(
-                    f"{name} must be a number or a pandas Series with one rate per column "
-                    f"of {ref} (indexed by the column labels), got a DataFrame"
-                )
-            if len(val) != 1:
-                raise ValueError(
-                    f"{name} as a DataFrame must have exactly one row (one value per "
-                    f"column), got {len(val)} rows"
-                )
-            val = _pd_labels(val, "columns", like.columns, "column", name, ref)
-            conv[name] = _frames.to_numpy(val)[0]
-        elif isinstance(val, pd.Series):  # one value per column, by column label
-            val = _pd_labels(val, "index", like.columns, "column", name, ref)
-            conv[name] = _frames.to_numpy(val)
-        else:
-            conv[name] = _positional(val, name, ref, like)
-    return conv, lambda result: _frames.wrap(result, like)
-
-
-def _row_flags(value: Any, like: Any) -> Any:
-    """A 1-D flag array beside a DataFrame marks its rows (one flag per step)."""
-    if len(like.shape) == 2 and np.ndim(value) == 1 and len(value) == like.shape[0]:
-        return np.asarray(value)[:, None]
-    return value
-
-
-# polars (no index: by position, as polars' own frame arithmetic)
-
-
-def _polars_args(
-    ref: str, like: Any, arrays: dict[str, Any], flags: dict[str, Any],
-    rates: dict[str, Any], states: dict[str, Any],
-) -> tuple[dict[str, Any], Callable[[np.ndarray], Any]]:
-    pl = sys.modules["polars"]
-    frame = (pl.Series, pl.DataFrame)
-    wide = isinstance(like, pl.DataFrame)
-    what = type(like).__name__
-    conv: dict[str, Any] = {}
-    for name, a in arrays.items():
-        if isinstance(a, frame):
-            if isinstance(a, pl.DataFrame) != wide:
-                raise ValueError(
-                    f"{name} is a polars {type(a).__name__} but {ref} is a {what}: {name} "
-                    f"needs a value at every step{' of every env (column)' if wide else ''}, "
-                    f"so give it as a {what} of the shape of {ref}"
-                )
-            conv[name] = _polars.to_numpy(a, name)
-        else:
-            conv[name] = _positional(a, name, ref, like)
-    for name, f in flags.items():
-        if isinstance(f, frame):
-            conv[name] = _row_flags(_polars.flags(f, name), like)
-        else:
-            conv[name] = _row_flags(_positional(f, name, ref, like, flag=True), like)
-    for name, val in {**rates, **states}.items():
-        if isinstance(val, frame) and not wide:
-            raise TypeError(
-                f"{name} is a polars {type(val).__name__} but {ref} is a Series (one env): "
-                "pass a number"
-            )
-        if isinstance(val, pl.DataFrame):
-            if name in rates:
-                raise TypeError(
-                    f"{name} must be a number or a polars Series with one rate per column "
-                    f"of {ref}, got a DataFrame"
-                )
-            if val.height != 1:
-                raise ValueError(
-                    f"{name} as a DataFrame must have exactly one row (one value per "
-                    f"column), got {val.height} rows"
-                )
-            conv[name] = _polars.to_numpy(val, name)[0]
-        elif isinstance(val, pl.Series):
-            conv[name] = _polars.to_numpy(val, name)
-        else:
-            conv[name] = _positional(val, name, ref, like)
-    return conv, lambda result: _polars.wrap(result, like)
-
-
-# xarray (by coordinate, along dim=)
-
-
-def _xr_match(obj: Any, like: Any, name: str, ref: str) -> Any:
-    """``obj`` reindexed to ``like``'s coordinates (the same labels, any order)."""
-    for d in obj.dims:
-        if d not in like.dims:
-            raise ValueError(f"{name} has dim {d!r}, which {ref} (dims {like.dims}) lacks")
-        if d in obj.indexes and d in like.indexes:
-            if _same_labels(obj.indexes[d], like.indexes[d], f"{d!r} coordinate", name, ref):
-                obj = obj.reindex({d: like.indexes[d]})
-        elif obj.sizes[d] != like.sizes[d]:
-            raise ValueError(
-                f"{name} has {obj.sizes[d]} entries along {d!r} but {ref} has "
-                f"{like.sizes[d]}"
-            )
-    return obj
-
-
-def _xarray_args(
-    ref: str, like: Any, arrays: dict[str, Any], flags: dict[str, Any],
-    rates: dict[str, Any], states: dict[str, Any], axis: Any, dim: Any,
-) -> tuple[dict[str, Any], int, Callable[[Any], Any]]:
-    xr = sys.modules["xarray"]
-    if axis not in (None, 0):
-        raise ValueError(f"xarray input takes dim= (a dimension name), not axis={axis!r}")
-    if dim is None:
-        if like.ndim != 1:
-            raise ValueError(f"dim must be given for a DataArray with dims {like.dims}")
-        dim = like.dims[0]
-    if dim not in like.dims:
-        raise ValueError(f"dim {dim!r} is not one of the dims of {ref} {like.dims}")
-    conv: dict[str, Any] = {}
-    for name, a in arrays.items():
-        if isinstance(a, xr.DataArray):
-            if set(a.dims) != set(like.dims):
-                raise ValueError(
-                    f"{name} has dims {a.dims} but {ref} has dims {like.dims}: {name} needs a "
-                    f"value at every step of every env, so give it the dims of {ref}"
-                )
-            conv[name] = _xr_match(a, like, name, ref).transpose(*like.dims).data
-        else:
-            conv[name] = _positional(a, name, ref, like)
-    for name, f in flags.items():
-        if isinstance(f, xr.DataArray):
-            if dim not in f.dims:
-                raise ValueError(
-                    f"{name} has dims {f.dims}, without the time dim {dim!r}: flags mark "
-                    f"steps, so give {name} the dim {dim!r} (other dims may be left out: "
-                    "one flag per step shared by them)"
-                )
-            f = _xr_match(f, like, name, ref)
-            conv[name] = f.broadcast_like(like).transpose(*like.dims).data
-        else:
-            conv[name] = _positional(f, name, ref, like, flag=True)
-    rest = like.isel({dim: 0}, drop=True)
-    for name, val in {**rates, **states}.items():
-        if isinstance(val, xr.DataArray):
-            if dim in val.dims:
-                raise ValueError(
-                    f"{name} has the time dim {dim!r}, but it is one value per env: give "
-                    f"it only (some of) the other dims {rest.dims}"
-                )
-            val = _xr_match(val, like, name, ref)
-            conv[name] = val.broadcast_like(rest).transpose(*rest.dims).values
-        else:
-            conv[name] = _positional(val, name, ref, like)
-    return conv, like.get_axis_num(dim), lambda result: like.copy(data=result)

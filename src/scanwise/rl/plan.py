@@ -1,6 +1,6 @@
 """Compute layer of the RL estimators (:mod:`scanwise.rl`).  ``gae``, ``vtrace``,
 ``off_policy_returns`` and ``n_step_returns`` are fused passes
-(:mod:`scanwise._kernels.returns`, :mod:`scanwise._kernels.nstep`) that read every input
+(:mod:`scanwise._kernels.rl.returns`, :mod:`scanwise._kernels.rl.nstep`) that read every input
 once and write only their outputs; the discounted returns are one reverse
 linear-recurrence scan through :mod:`scanwise._dispatch`.  Arguments arrive checked:
 rates are numbers or arrays with the input's number of dimensions (length 1 or the
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _dispatch, _layout
+from .. import _dispatch, _layout
 
 GAE_MIN_LANES = 64
 
@@ -92,7 +92,7 @@ def gae(
     """``delta = r + discount*(1-terminated)*next_values - values``;
     ``A[t] = delta[t] + discount*lam*(1-done[t])*A[t+1]``; returns ``(A, A + values)``,
     written into ``out`` (checked arrays of the shape) when given."""
-    from ._dispatch import _unalias, compute_dtype
+    from .._dispatch import _unalias, compute_dtype
 
     cdt = compute_dtype(result)
     targets = [
@@ -123,8 +123,8 @@ def _gae_kernel(
     lam: float | np.ndarray,
     axis: int,
 ) -> None:
-    """Run the fused GAE kernel (:mod:`scanwise._kernels.returns`) on canonical views."""
-    from ._kernels.returns import gae_rows, gae_time_major
+    """Run the fused GAE kernel (:mod:`scanwise._kernels.rl.returns`) on canonical views."""
+    from .._kernels.rl.returns import gae_rows, gae_time_major
 
     def call(outs3: list[Any], ins3: list[Any], rates3: list[Any]) -> None:
         adv3, ret3 = outs3
@@ -180,9 +180,9 @@ def vtrace(
     axis: int,
     result: np.dtype,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """V-trace ``(vs, pg_advantages)`` (:mod:`scanwise._kernels.returns`); clips of None
+    """V-trace ``(vs, pg_advantages)`` (:mod:`scanwise._kernels.rl.returns`); clips of None
     arrive as ``inf``."""
-    from ._kernels.returns import vtrace_time_major
+    from .._kernels.rl.returns import vtrace_time_major
 
     def call(outs3: list[Any], ins3: list[Any], rates3: list[Any]) -> None:
         vs3, pg3 = outs3
@@ -207,7 +207,7 @@ def off_policy_returns(
     result: np.dtype,
 ) -> np.ndarray:
     """``G[t] = r + g (1-terminated) (next_values + (1-done) traces (G[t+1] - next_q))``."""
-    from ._kernels.returns import off_policy_time_major
+    from .._kernels.rl.returns import off_policy_time_major
 
     def call(outs3: list[Any], ins3: list[Any], rates3: list[Any]) -> None:
         stream = _layout.time_major(outs3[0]) and _layout.streaming(outs3[0])
@@ -228,8 +228,8 @@ def n_step_returns(
     axis: int,
     result: np.dtype,
 ) -> np.ndarray:
-    """n-step bootstrapped returns (:mod:`scanwise._kernels.nstep`)."""
-    from ._kernels.nstep import nstep_rows, nstep_time_major
+    """n-step bootstrapped returns (:mod:`scanwise._kernels.rl.nstep`)."""
+    from .._kernels.rl.nstep import nstep_rows, nstep_time_major
 
     n = min(n, rewards.shape[axis])  # a longer window is the whole series (and sizes the buffers)
 

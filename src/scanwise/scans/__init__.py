@@ -1,7 +1,9 @@
 """Public scans over NumPy array-likes.
 
 Every function validates its arguments here and hands the work to
-:mod:`scanwise._dispatch`; nothing is computed in this module.
+:mod:`scanwise._dispatch`; nothing is computed in this module.  Tensors, frames and Dask
+arrays are taken at the entry (:func:`scanwise.backends.entry`): below it every argument
+is a NumPy array or a number.
 
 Shared semantics
 ----------------
@@ -45,10 +47,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from . import _dask, _dispatch
-from . import _validate as v
-from ._frames import accepts_frames
-from .backends.torch import accepts_tensors
+from .. import _dispatch
+from .. import _validate as v
+from ..backends import entry
 
 
 def _prepare(
@@ -62,16 +63,6 @@ def _prepare(
     init = None if initial is None else v.state(initial, arr.shape, ax)
     rval = None if reset_value is None else v.state(reset_value, arr.shape, ax, "reset_value")
     return arr, ax, rst, init, rval, rev
-
-
-def _any_dask(*values: Any) -> bool:
-    return _dask.any_dask(*values)
-
-
-def _dask_array(x: Any) -> Any:
-    import dask.array as da
-
-    return x if _dask.is_dask(x) else da.from_array(v.as_numeric(x, "x"))
 
 
 def _result_shape(shape: tuple[int, ...], axis: int, include_initial: bool) -> tuple[int, ...]:
@@ -92,12 +83,6 @@ def _accumulate(
     reset_value: ArrayLike | None,
     out: np.ndarray | None,
 ) -> np.ndarray:
-    if _any_dask(x, reset, initial, reset_value):
-        return _dask.accumulate(
-            "cumsum" if op is np.add else "cumprod", _dask_array(x), axis, dtype,
-            v.flag(include_initial, "include_initial"), v.flag(reverse, "reverse"), reset,
-            initial, reset_value, out,
-        )
     arr, ax, rst, init, rval, rev = _prepare(x, axis, reset, initial, reverse, reset_value)
     inc = v.flag(include_initial, "include_initial")
     result = v.accumulate_dtype(
@@ -132,8 +117,7 @@ def _accumulate(
     )
 
 
-@accepts_tensors("cumsum")
-@accepts_frames()
+@entry("cumsum")
 def cumsum(
     x: ArrayLike,
     /,
@@ -191,8 +175,7 @@ def cumsum(
     )
 
 
-@accepts_tensors("cumprod")
-@accepts_frames()
+@entry("cumprod")
 def cumprod(
     x: ArrayLike,
     /,
@@ -224,8 +207,7 @@ def cumprod(
     )
 
 
-@accepts_tensors("logcumsumexp")
-@accepts_frames()
+@entry("logcumsumexp")
 def logcumsumexp(
     x: ArrayLike,
     /,
@@ -253,10 +235,6 @@ def logcumsumexp(
         >>> scanwise.logcumsumexp([1000.0, 1000.0])
         array([1000.        , 1000.69314718])
     """
-    if _any_dask(x, reset, initial, reset_value):
-        return _dask.logcumsumexp(
-            _dask_array(x), axis, v.flag(reverse, "reverse"), reset, initial, reset_value, out
-        )
     arr, ax, rst, init, rval, rev = _prepare(x, axis, reset, initial, reverse, reset_value)
     for name, value in (("x", arr), ("initial", init), ("reset_value", rval)):
         if value is not None and value.dtype.kind == "c":
@@ -280,8 +258,7 @@ def logcumsumexp(
     )
 
 
-@accepts_tensors("linear_recurrence")
-@accepts_frames(template=1)
+@entry("linear_recurrence", template=1)
 def linear_recurrence(
     a: ArrayLike,
     b: ArrayLike,
@@ -315,10 +292,6 @@ def linear_recurrence(
         >>> scanwise.linear_recurrence([1, 2, 3], [1, 1, 1], initial=10)
         array([11, 23, 70])
     """
-    if _any_dask(a, b, reset, initial, reset_value):
-        return _dask.linear(
-            a, b, axis, initial, v.flag(reverse, "reverse"), reset, reset_value, out
-        )
     a_in = v.as_weak_scalar_or_array(a, "a")
     b_arr = v.as_numeric(b, "b")
     if isinstance(a_in, np.ndarray) and a_in.ndim:
@@ -328,8 +301,7 @@ def linear_recurrence(
     return _recurrence(a_in, b_arr, axis, initial, reverse, reset, reset_value, out, "b")
 
 
-@accepts_tensors("discounted_cumsum")
-@accepts_frames()
+@entry("discounted_cumsum")
 def discounted_cumsum(
     x: ArrayLike,
     discount: ArrayLike,
@@ -358,11 +330,6 @@ def discounted_cumsum(
         ...                            reset=[False, True, False, False])
         array([1.5, 1. , 1.5, 1. ])
     """
-    if _any_dask(x, discount, reset, initial, reset_value):
-        return _dask.linear(
-            v.factor(discount, "discount"), _dask_array(x), axis, initial,
-            v.flag(reverse, "reverse"), reset, reset_value, out,
-        )
     x_arr = v.as_numeric(x, "x")
     d = v.factor(discount, "discount")
     if isinstance(d, np.ndarray) and d.ndim:

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _layout
-from ._dispatch import _unalias, threads
+from .. import _layout
+from .._dispatch import _unalias, threads
 
 _KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _F64 = _KERNEL_DTYPES[1]  # (native float64 arrays carry this very object: a fast test)
@@ -145,7 +145,7 @@ def _kernels() -> Any:
     scanwise``); a module global after that, not an import statement per call."""
     global _KERNELS
     if _KERNELS is None:
-        from ._kernels import ewm
+        from .._kernels import ewm
 
         _KERNELS = ewm
     return _KERNELS
@@ -168,7 +168,7 @@ def _mean_chunked(
     options: dict[str, Any],
 ) -> None:
     """Run :func:`ewm_mean_chunked` series by series (at most ``CHUNKED_MAX_SERIES``)."""
-    from ._kernels.ewm import ewm_mean_chunked
+    from .._kernels.ewm import ewm_mean_chunked
 
     n_outer, n_t, n_inner = out3.shape
     chunk = max(1, _layout.CHUNK // 4)  # a task walks four chunks interleaved

@@ -1,7 +1,7 @@
 """Reduce-then-scan kernel for a few long series of ``h[t] = a[t] * h[t-1] + b[t]``.
 
 Same canonical layout and start/reset rule (``init`` at the first step, ``rval`` at
-resets) as :mod:`scanwise._kernels.linear`.  Steps
+resets) as :mod:`scanwise._kernels.scans.linear`.  Steps
 are grouped with the carry law of :mod:`scanwise._carry`, four per link of the
 dependency chain, so it rounds differently from the one-step-at-a-time loop (results
 agree to a few ulps times the series length; they never depend on the thread count).
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from numba import njit, prange
 
-from .._carry import apply, compose
-from .access import at
-from .jit import kernel
-from .stream import drain, put
+from ..._carry import apply, compose
+from ..access import at
+from ..jit import kernel
+from ..stream import drain, put
 
 
 @njit(inline="always")

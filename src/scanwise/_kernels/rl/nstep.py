@@ -27,8 +27,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .access import at
-from .jit import kernel
+from ..access import at
+from ..jit import kernel
 from .returns import task_lanes
 
 

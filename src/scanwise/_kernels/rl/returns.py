@@ -32,10 +32,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .access import at
-from .jit import kernel
-from .stream import drain, stream_row
-from .vecmath import exp_nonpos
+from ..access import at
+from ..jit import kernel
+from ..stream import drain, stream_row
+from ..vecmath import exp_nonpos
 
 
 @njit(inline="always")

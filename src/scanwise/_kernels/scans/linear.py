@@ -18,7 +18,7 @@ included.
 
 Both kernels here walk every series one step at a time, so they are bit-identical to a
 plain loop (``a = 1`` reproduces ``numpy.cumsum``) and to each other.  The
-reduce-then-scan for a few long series is in :mod:`scanwise._kernels.linear_chunked`.
+reduce-then-scan for a few long series is in :mod:`scanwise._kernels.scans.linear_chunked`.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ import functools
 import numpy as np
 from numba import njit, prange
 
-from .access import at
-from .jit import kernel
-from .stream import PREFETCH_LANES, PREFETCH_ROWS, drain, prefetch_row, stream_row
+from ..access import at
+from ..jit import kernel
+from ..stream import PREFETCH_LANES, PREFETCH_ROWS, drain, prefetch_row, stream_row
 
 
 @njit(inline="always")

@@ -1,5 +1,5 @@
 """Argument rules shared by the RL estimators' NumPy and Dask paths (:mod:`scanwise.rl`,
-:mod:`scanwise._dask_rl`): per-step or per-env rates, ``valid``, clips and ``n``."""
+:mod:`scanwise.backends.dask_rl`): per-step or per-env rates, ``valid``, clips and ``n``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _torch
-from . import _validate as v
+from .. import _validate as v
 
 
 def rate(value: Any, name: str, shape: tuple[int, ...], axis: int) -> float | np.ndarray:
@@ -22,7 +21,7 @@ def rate(value: Any, name: str, shape: tuple[int, ...], axis: int) -> float | np
     with fewer dimensions is per series and broadcasts to the non-time shape, as
     before per-step rates existed (``discount=[0.9, 0.99]`` for two envs).
     """
-    arr = v.rate(_torch.to_numpy(value, name), name)
+    arr = v.rate(value, name)
     if arr.ndim == 0:
         return float(arr)
     reduced = shape[:axis] + shape[axis + 1 :]
@@ -54,7 +53,7 @@ def valid(value: Any, shape: tuple[int, ...], axis: int) -> np.ndarray | None:
     None when every step is valid (the estimators' plain path)."""
     if value is None:
         return None
-    arr = v.step_flags(_torch.to_numpy(value, "valid"), shape, axis, "valid")
+    arr = v.step_flags(value, shape, axis, "valid")
     return None if arr.all() else arr
 
 

@@ -1,6 +1,6 @@
 """Kernel for ``logcumsumexp``: ``h[t] = logaddexp(h[t-1], x[t])`` on ``(outer, T, inner)``.
 
-Start/reset rule as in :mod:`scanwise._kernels.linear`, in log space: the identity is
+Start/reset rule as in :mod:`scanwise._kernels.scans.linear`, in log space: the identity is
 ``-inf``, so a start (restart) without ``init`` (``rval``) gives ``h[t] = x[t]`` and
 with it ``logaddexp(init, x[t])``.  ``logaddexp`` follows NumPy's definition exactly: equal
 arguments (including two infinities of one sign) return ``x + log(2)``; otherwise the
@@ -16,8 +16,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .jit import kernel
-from .vecmath import exp_nonpos, log1p_unit
+from ..jit import kernel
+from ..vecmath import exp_nonpos, log1p_unit
 
 LN2 = math.log(2.0)
 

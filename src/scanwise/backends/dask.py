@@ -34,20 +34,20 @@ from typing import Any
 
 import numpy as np
 
-from . import _validate as v
+from .. import _validate as v
 
 
 def _apply_summary(*args: Any) -> Any:
     """:func:`scanwise._carry.apply_summary`, imported when a task runs: ``_carry``
     imports numba, which ``import scanwise`` must not."""
-    from ._carry import apply_summary
+    from .._carry import apply_summary
 
     return apply_summary(*args)
 
 
 def _logaddexp(x: Any, y: Any) -> np.ndarray:
     """:func:`scanwise._carry.quiet_logaddexp`, imported when a task runs."""
-    from ._carry import quiet_logaddexp
+    from .._carry import quiet_logaddexp
 
     return quiet_logaddexp(x, y)
 
@@ -139,7 +139,7 @@ def _local(kind: str, a: Any, b: np.ndarray, reset: Any, axis: int,
            initial: Any = None) -> np.ndarray:
     """One chunk scanned by the NumPy implementation (``linear_recurrence`` /
     ``logcumsumexp`` of the chunk, from ``initial``), called below the public API."""
-    from . import _dispatch
+    from .. import _dispatch
 
     b = np.asarray(b)
     rst = None if reset is None else v.flags(reset, b.shape, "reset")
@@ -375,7 +375,7 @@ def _state_block(state: Any, x: Any, axis: int, idx: tuple[int, ...]) -> Any:
     """The part of a user's EWMState that belongs to one block of the non-time axes."""
     if state is None:
         return None
-    from ._ewm_state import EWMState
+    from ..ewm.state import EWMState
 
     index: list[Any] = [slice(None)]
     for d, (chunks, i) in enumerate(zip(x.chunks, idx, strict=True)):
@@ -392,7 +392,7 @@ def ewm(fn: Any, kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
     from dask.base import tokenize
     from dask.highlevelgraph import HighLevelGraph
 
-    from ._ewm_params import as_times
+    from ..ewm.params import as_times
 
     da = _da()
     if kw.get("out") is not None:
@@ -422,7 +422,7 @@ def ewm(fn: Any, kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
                              **rest)
     state = kw["state"]
     if state is not None:
-        from ._ewm_state import check
+        from ..ewm.state import check
 
         reduced = x.shape[:ax] + x.shape[ax + 1 :]
         check(state, probe_state.kind, reduced, probe_state.config, probe_state.given)
@@ -451,4 +451,78 @@ def ewm(fn: Any, kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
                     meta=np.empty((0,) * x.ndim, dtype=result))
 
 
-# The RL estimators' graphs are in :mod:`scanwise._dask_rl` (built on :func:`scan`).
+
+
+
+# ---------------------------------------------------------------- the adapter's entry
+def _as_dask(x: Any, name: str = "x") -> Any:
+    return x if is_dask(x) else _da().from_array(v.as_numeric(x, name))
+
+
+def _accumulate_graph(kind: str) -> Any:
+    def graph(fn: Any, a: dict[str, Any]) -> Any:
+        return accumulate(kind, _as_dask(a["x"]), a["axis"], a["dtype"],
+                          v.flag(a["include_initial"], "include_initial"),
+                          v.flag(a["reverse"], "reverse"), a["reset"], a["initial"],
+                          a["reset_value"], a["out"])
+
+    return graph
+
+
+def _logcumsumexp_graph(fn: Any, a: dict[str, Any]) -> Any:
+    return logcumsumexp(_as_dask(a["x"]), a["axis"], v.flag(a["reverse"], "reverse"),
+                        a["reset"], a["initial"], a["reset_value"], a["out"])
+
+
+def _linear_graph(fn: Any, a: dict[str, Any]) -> Any:
+    return linear(a["a"], a["b"], a["axis"], a["initial"], v.flag(a["reverse"], "reverse"),
+                  a["reset"], a["reset_value"], a["out"])
+
+
+def _discounted_graph(fn: Any, a: dict[str, Any]) -> Any:
+    return linear(v.factor(a["discount"], "discount"), _as_dask(a["x"]), a["axis"],
+                  a["initial"], v.flag(a["reverse"], "reverse"), a["reset"],
+                  a["reset_value"], a["out"])
+
+
+def _ewm_graph(kind: str) -> Any:
+    def graph(fn: Any, a: dict[str, Any]) -> Any:
+        return ewm(fn, kind, a["x"], a.get("y"), a)
+
+    return graph
+
+
+_GRAPHS: dict[str, Any] = {
+    "cumsum": _accumulate_graph("cumsum"),
+    "cumprod": _accumulate_graph("cumprod"),
+    "logcumsumexp": _logcumsumexp_graph,
+    "linear_recurrence": _linear_graph,
+    "discounted_cumsum": _discounted_graph,
+    **{f"ewm_{k}": _ewm_graph(k) for k in ("mean", "var", "std", "cov", "corr")},
+}
+
+
+def adapt(fn: Any, op: str, **_options: Any) -> Any:
+    """``fn`` building a Dask graph when an argument is a Dask array (the ops of
+    :data:`_GRAPHS`; the RL estimators' graphs are in :mod:`.dask_rl`)."""
+    graph = _GRAPHS.get(op)
+    return fn if graph is None else lazy(fn, graph)
+
+
+def lazy(fn: Any, graph: Any) -> Any:
+    """``fn``, or ``graph(fn, arguments)`` when any argument is a Dask array
+    (``arguments``: every parameter by name, defaults filled in)."""
+    import functools
+    import inspect
+
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if any_dask(*args, *kwargs.values()):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            return graph(fn, bound.arguments)
+        return fn(*args, **kwargs)
+
+    return wrapper
