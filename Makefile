@@ -33,8 +33,8 @@ $(STAMP_DEMO): pyproject.toml | $(PY)
 # imports, once.  The install took 119 s with it, 52 s without (fresh .venv, 2026-11-23).
 $(STAMP_DEV): pyproject.toml | $(PY)
 	$(PY) -m pip install -q --no-compile -e ".[dev,demo,docs]"
-	$(PY) -m pip install -q --no-compile torch==2.13.0 torchrl==0.14.1 \
-		|| echo "torch/torchrl not installed: their tests will be skipped"
+	$(PY) -m pip install -q --no-compile torch==2.13.0 torchrl==0.14.1 triton==3.9.0 \
+		|| echo "torch/torchrl/triton not installed: their tests will be skipped"
 	$(compile_hot)
 	touch $@
 
