@@ -187,9 +187,16 @@ class _Call:
 
 # ------------------------------------------------------------------ argument rules
 def _axis(axis: Any, dim: Any, ndim: int, name: str) -> int:
+    """:func:`scanwise._validate.scan_axis` (its errors too), in plain Python where the
+    axis is valid: NumPy's ``normalize_axis_index`` is a C function that
+    ``torch.compile`` cannot trace."""
     if dim is not None:
         axis = _dim_alias(axis, dim)
-    return v.scan_axis(axis, ndim, name)
+    if ndim == 1 and axis is None:
+        return 0
+    if type(axis) is int and -ndim <= axis < ndim:
+        return axis + ndim if axis < 0 else axis
+    return v.scan_axis(axis, ndim, name)  # the error (or a NumPy integer)
 
 
 def _fits(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
