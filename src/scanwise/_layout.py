@@ -230,6 +230,32 @@ def lane_block(out3: np.ndarray, n_threads: int, min_lanes: int = 64) -> int:
 
 ONE_LANE_MAX = 4
 
+#: staged lanes from this many lanes on (:func:`staged`), at most ``STAGED_BLOCK`` a task
+STAGED_MIN_LANES = 8
+STAGED_BLOCK = 32
+
+
+def staged(out3: np.ndarray, *arrays: np.ndarray | None) -> bool:
+    """Run the EW kernels' vectorised lane loop over transposed tiles (staged lanes)?
+
+    Yes for at least ``STAGED_MIN_LANES`` lanes when an operand is not C-contiguous (an
+    F-ordered array or DataFrame, a column slice, negative strides): the kernels are then
+    typed for strided arrays, whose lane loop does not vectorise, and one-lane tasks run
+    one division chain each.  A tile of the task's lanes costs two copies in cache
+    (docs/design.md, "Measurements behind kernel choices").
+    """
+    if out3.shape[2] < STAGED_MIN_LANES:
+        return False
+    return not all(a is None or a.flags.c_contiguous for a in (out3, *arrays))
+
+
+def staged_block(out3: np.ndarray, n_threads: int) -> int:
+    """Lanes per staged task: at most ``STAGED_BLOCK``, enough tasks for every thread, a
+    multiple of 8 (a lane tile row is whole vectors)."""
+    n_outer, _, n_inner = out3.shape
+    per = -(-n_inner // max(1, -(-n_threads // n_outer)))
+    return max(8, min(STAGED_BLOCK, -(-per // 8) * 8))
+
 
 def one_lane_tasks(out3: np.ndarray) -> bool:
     """A task per lane, its state in registers, for the EW kernels?

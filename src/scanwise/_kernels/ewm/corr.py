@@ -9,14 +9,19 @@ from numba import njit, prange
 from ..jit import kernel
 from ..stream import PREFETCH_LANES, PREFETCH_ROWS, drain, stream_row
 from .lanes import (
+    _MODE_SUFFIX,
+    TILE,
     _chunk,
     _load_moments,
+    _load_tiles,
     _moments_step,
     _pair_observed,
     _quot,
     _restart,
     _store_moments,
+    _store_tile,
     _task,
+    _tiles,
 )
 
 
@@ -100,9 +105,9 @@ def corr_fast_path(adjust: bool, ignore_na: bool, irregular: bool, counted: bool
     return 0 if not adjust or ignore_na or irregular or counted else 1
 
 
-def _corr_kernel(fast: int, one: bool) -> kernel:
+def _corr_kernel(fast: int, mode: int) -> kernel:
     """:func:`ewm_corr_scan` with the lane loop ``fast`` (see :func:`corr_fast_path`), for
-    tasks of one lane when ``one``."""
+    the task shape ``mode``: 0 rows of lanes, 1 one lane, 2 staged lanes."""
 
     def ewm_corr_scan(
         x, y, factor, reset, state, out, block, alpha, adjust, ignore_na, irregular, minp,
@@ -115,7 +120,8 @@ def _corr_kernel(fast: int, one: bool) -> kernel:
         (pandas' defaults: ``adjust``, not ``ignore_na``, regular steps, no count; a
         closure constant) runs the lane loop with those flags as constants, ``0`` tests
         them per element and counts, as :func:`ewm_cov_scan`; ``one``: tasks of one
-        lane, as there (:func:`_corr_one_lane`; 1-D [1e6]: 13.6 ms, 45 ms before).
+        lane, as there (:func:`_corr_one_lane`; 1-D [1e6]: 13.6 ms, 45 ms before);
+        ``mode == 2``: staged lanes, as :func:`ewm_cov_scan`.
         """
         n_outer, n_t, n_inner = out.shape
         n_blocks = (n_inner + block - 1) // block
@@ -123,7 +129,7 @@ def _corr_kernel(fast: int, one: bool) -> kernel:
         for k in prange(n_outer * n_blocks):
             o, i0, m = _task(k, n_blocks, n_inner, block)
             s_mx, s_my, s_c, s_vx, s_vy, s_ow, s_n = _load_moments(state, o, i0, m)
-            if one:  # tasks of one lane (a closure constant: see the kernel's doc)
+            if mode == 1:  # tasks of one lane (a closure constant: see the kernel's doc)
                 if fast == 1:
                     _corr_one_lane(x, y, factor, reset, out, o, i0, s_mx, s_my, s_c, s_vx,
                                    s_vy, s_ow, s_n, 1.0, minp, True, False, False, False)
@@ -131,6 +137,22 @@ def _corr_kernel(fast: int, one: bool) -> kernel:
                     _corr_one_lane(x, y, factor, reset, out, o, i0, s_mx, s_my, s_c, s_vx,
                                    s_vy, s_ow, s_n, nw0, minp, adjust, ignore_na, irregular,
                                    True)
+            elif mode == 2:  # staged lanes (see ewm_cov_scan)
+                xs, ys, rs, os = _tiles(m, out.dtype)
+                for t0 in range(0, n_t, TILE):
+                    nt = min(TILE, n_t - t0)
+                    _load_tiles(x, y, reset, xs, ys, rs, o, t0, nt, i0, m)
+                    for tt in range(nt):
+                        f = factor[t0 + tt]
+                        rr = rs[tt] if reset is not None else None
+                        if fast == 1:
+                            _corr_lanes(xs[tt], ys[tt], rr, os[tt], s_mx, s_my, s_c, s_vx, s_vy,
+                                        s_ow, s_n, f, 1.0, minp, True, False, False, False)
+                        else:
+                            _corr_lanes(xs[tt], ys[tt], rr, os[tt], s_mx, s_my, s_c, s_vx, s_vy,
+                                        s_ow, s_n, f, nw0, minp, adjust, ignore_na, irregular,
+                                        True)
+                    _store_tile(out, os, o, t0, nt, i0, m)
             else:
                 row = np.empty(m, dtype=out.dtype)
                 for t in range(n_t):
@@ -155,8 +177,9 @@ def _corr_kernel(fast: int, one: bool) -> kernel:
                 drain(stream)
             _store_moments(state, o, i0, m, s_mx, s_my, s_c, s_vx, s_vy, s_ow, s_n, fast == 0)
 
-    ewm_corr_scan.__qualname__ = f"ewm_corr_scan_{fast}{'_one' if one else ''}"
-    return kernel(ewm_corr_scan, layout="A" if one else None)
+    ewm_corr_scan.__qualname__ = f"ewm_corr_scan_{fast}{_MODE_SUFFIX[mode]}"
+    return kernel(ewm_corr_scan, layout="A" if mode else None)
 
 
-CORR_KERNELS = tuple(tuple(_corr_kernel(fast, one) for fast in range(2)) for one in (False, True))
+# ``CORR_KERNELS[mode][fast]`` as ``COV_KERNELS``
+CORR_KERNELS = tuple(tuple(_corr_kernel(fast, mode) for fast in range(2)) for mode in range(3))

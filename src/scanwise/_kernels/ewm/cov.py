@@ -9,14 +9,19 @@ from numba import njit, prange
 from ..jit import kernel
 from ..stream import PREFETCH_LANES, PREFETCH_ROWS, drain, stream_row
 from .lanes import (
+    _MODE_SUFFIX,
+    TILE,
     _chunk,
     _load_moments,
+    _load_tiles,
     _moments_step,
     _pair_observed,
     _quot,
     _restart,
     _store_moments,
+    _store_tile,
     _task,
+    _tiles,
 )
 
 
@@ -224,9 +229,9 @@ def _cov_one_lane_default(
     s_mx[0], s_my[0], s_c[0], s_ow[0], s_sw2[0], s_n[0] = mx, my, c, ow, sw2, n
 
 
-def _cov_kernel(fast: int, one: bool) -> kernel:
+def _cov_kernel(fast: int, mode: int) -> kernel:
     """:func:`ewm_cov_scan` with the lane loop ``fast`` (see :func:`cov_fast_path`), for
-    tasks of one lane when ``one``."""
+    the task shape ``mode``: 0 rows of lanes, 1 one lane, 2 staged lanes."""
 
     def ewm_cov_scan(
         x, y, factor, reset, state, out, block, alpha, adjust, ignore_na, irregular, minp,
@@ -264,6 +269,14 @@ def _cov_kernel(fast: int, one: bool) -> kernel:
         task's width: it compiles only for inputs that need it (both loops in one kernel
         doubled its compile time).  The steps and bits are those of the lane loops
         (tested).
+
+        ``mode`` (a closure constant for ``one``: 0 rows, 1 one lane, 2 staged): staged
+        tasks serve strided layouts with many lanes (an F-ordered array, a DataFrame, a
+        column slice): each task copies a tile of ``TILE`` steps of its lanes into small
+        C-contiguous buffers (:func:`_load_tile`), runs the vectorised lane loop over the
+        tile's rows and copies the outputs back (:func:`_store_tile`): the lane loop
+        typed for strided rows does not vectorise, and one-lane tasks run one division
+        chain each.
         """
         n_outer, n_t, n_inner = out.shape
         n_blocks = (n_inner + block - 1) // block
@@ -276,7 +289,7 @@ def _cov_kernel(fast: int, one: bool) -> kernel:
                     fresh = s_mx[j] != s_mx[j]
                     s_ow[j] = 0.0 if fresh else s_ow[j]
                     s_sw2[j] = 0.0 if fresh else s_sw2[j]
-            if one:  # tasks of one lane (a closure constant: see the kernel's doc)
+            if mode == 1:  # tasks of one lane (a closure constant: see the kernel's doc)
                 if fast >= 1:
                     _cov_one_lane_default(x, y, factor, reset, out, o, i0, s_mx, s_my, s_c,
                                           s_ow, s_sw2, s_n, minp, fast % 2 == 0, fast >= 3)
@@ -284,6 +297,24 @@ def _cov_kernel(fast: int, one: bool) -> kernel:
                     _cov_one_lane(x, y, factor, reset, out, o, i0, s_mx, s_my, s_c, s_sw,
                                   s_sw2, s_ow, s_n, nw0, minp, adjust, ignore_na, irregular,
                                   bias, root)
+            elif mode == 2:  # staged lanes (see the kernel's doc)
+                xs, ys, rs, os = _tiles(m, out.dtype)
+                for t0 in range(0, n_t, TILE):
+                    nt = min(TILE, n_t - t0)
+                    _load_tiles(x, y, reset, xs, ys, rs, o, t0, nt, i0, m)
+                    for tt in range(nt):
+                        f = factor[t0 + tt]
+                        xr = xs[tt]
+                        yr = ys[tt] if y is not None else None
+                        rr = rs[tt] if reset is not None else None
+                        if fast >= 1:
+                            _cov_lanes_default(xr, yr, rr, os[tt], s_mx, s_my, s_c, s_ow, s_sw2,
+                                               s_n, f, minp, fast % 2 == 0, fast >= 3)
+                        else:
+                            _cov_lanes(xr, yr, rr, os[tt], s_mx, s_my, s_c, s_sw, s_sw2, s_ow,
+                                       s_n, f, nw0, minp, adjust, ignore_na, irregular, bias,
+                                       root, True)
+                    _store_tile(out, os, o, t0, nt, i0, m)
             else:
                 row = np.empty(m, dtype=out.dtype)
                 for t in range(n_t):
@@ -315,9 +346,9 @@ def _cov_kernel(fast: int, one: bool) -> kernel:
             _store_moments(state, o, i0, m, s_mx, s_mx if y is None else s_my, s_c,
                            s_ow if adjust else s_sw, s_sw2, s_ow, s_n, fast == 0 or fast >= 3)
 
-    ewm_cov_scan.__qualname__ = f"ewm_cov_scan_{fast}{'_one' if one else ''}"
-    return kernel(ewm_cov_scan, layout="A" if one else None)
+    ewm_cov_scan.__qualname__ = f"ewm_cov_scan_{fast}{_MODE_SUFFIX[mode]}"
+    return kernel(ewm_cov_scan, layout="A" if mode else None)
 
 
-# ``COV_KERNELS[one][fast]``: compiled only when used
-COV_KERNELS = tuple(tuple(_cov_kernel(fast, one) for fast in range(5)) for one in (False, True))
+# ``COV_KERNELS[mode][fast]`` (mode 0 rows, 1 one lane, 2 staged): compiled only when used
+COV_KERNELS = tuple(tuple(_cov_kernel(fast, mode) for fast in range(5)) for mode in range(3))

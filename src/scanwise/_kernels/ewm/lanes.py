@@ -120,3 +120,47 @@ def _store_moments(state, o, i0, m, a, b, c, d, e, f, n, counted):  # pragma: no
     state[5, o, i0 : i0 + m] = f
     if counted:
         state[6, o, i0 : i0 + m] = n
+
+
+#: time steps per staged tile: a tile of ``TILE`` steps by a task's lanes (at most 32)
+#: of each operand stays in L1/L2 while the vectorised lane loop runs over it
+TILE = 64
+
+
+@njit(inline="always")
+def _load_tile(src, dst, o, t0, nt, i0, m):  # pragma: no cover - numba
+    """``dst[:nt, :m] = src[o, t0:t0 + nt, i0:i0 + m]``, lane by lane: a lane of a
+    time-fast array (an F-ordered array, a DataFrame) is read as a contiguous run."""
+    for j in range(m):
+        for tt in range(nt):
+            dst[tt, j] = src[o, t0 + tt, i0 + j]
+
+
+@njit(inline="always")
+def _tiles(m, dtype):  # pragma: no cover - numba
+    """A task's tile buffers: ``x``, ``y``, ``reset`` and the output, ``TILE`` by ``m``."""
+    shape = (TILE, m)
+    return (np.empty(shape, dtype=dtype), np.empty(shape, dtype=dtype),
+            np.empty(shape, dtype=np.bool_), np.empty(shape, dtype=dtype))
+
+
+@njit(inline="always")
+def _load_tiles(x, y, reset, xs, ys, rs, o, t0, nt, i0, m):  # pragma: no cover - numba
+    """The tiles of ``x`` and, where given, ``y`` and ``reset`` (:func:`_load_tile`)."""
+    _load_tile(x, xs, o, t0, nt, i0, m)
+    if y is not None:
+        _load_tile(y, ys, o, t0, nt, i0, m)
+    if reset is not None:
+        _load_tile(reset, rs, o, t0, nt, i0, m)
+
+
+@njit(inline="always")
+def _store_tile(dst, src, o, t0, nt, i0, m):  # pragma: no cover - numba
+    """``dst[o, t0:t0 + nt, i0:i0 + m] = src[:nt, :m]``, lane by lane."""
+    for j in range(m):
+        for tt in range(nt):
+            dst[o, t0 + tt, i0 + j] = src[tt, j]
+
+
+#: kernel name suffix per task shape (mode 0 rows, 1 one lane, 2 staged): one cache entry each
+_MODE_SUFFIX = ("", "_one", "_staged")

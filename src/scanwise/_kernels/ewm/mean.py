@@ -8,7 +8,7 @@ from numba import njit, prange
 
 from ..jit import kernel
 from ..stream import PREFETCH_LANES, PREFETCH_ROWS, drain, stream_row
-from .lanes import _chunk, _task
+from .lanes import TILE, _chunk, _load_tiles, _store_tile, _task, _tiles
 
 
 @njit(forceinline=True)
@@ -80,8 +80,9 @@ def mean_fast_path(adjust: bool, ignore_na: bool, irregular: bool, counted: bool
     return 1 if adjust else 2
 
 
-def _mean_kernel(fast: int) -> kernel:
-    """:func:`ewm_mean_scan` with the lane loop ``fast`` (see :func:`mean_fast_path`)."""
+def _mean_kernel(fast: int, staged: bool) -> kernel:
+    """:func:`ewm_mean_scan` with the lane loop ``fast`` (see :func:`mean_fast_path`),
+    staged lanes when ``staged``."""
 
     def ewm_mean_scan(
         x, factor, reset, state, out, block, alpha, adjust, ignore_na, irregular, minp, stream
@@ -101,7 +102,9 @@ def _mean_kernel(fast: int) -> kernel:
         ``nobs``); ``fast == 0`` tests the flags per element and counts.  In cache, one
         thread, [1000, 200]: 0.69 ns per element on a constant copy, 0.93 on the other,
         1.19 before.  Three kernels rather than every flag a compile-time constant: the
-        test suite would compile ~100 specialisations (minutes of CI).
+        test suite would compile ~100 specialisations (minutes of CI).  ``staged`` (a
+        closure constant): strided layouts with many lanes run the vectorised lane loop
+        over transposed tiles, as :func:`~scanwise._kernels.ewm.cov.ewm_cov_scan`.
         """
         n_outer, n_t, n_inner = out.shape
         n_blocks = (n_inner + block - 1) // block
@@ -112,7 +115,25 @@ def _mean_kernel(fast: int) -> kernel:
             old_wt = state[1, o, i0 : i0 + m].copy()
             nobs = state[2, o, i0 : i0 + m].copy()
             _to_kernel_form(mean, old_wt)
-            if m == 1:
+            if staged:
+                xs, _, rs, os = _tiles(m, out.dtype)
+                for t0 in range(0, n_t, TILE):
+                    nt = min(TILE, n_t - t0)
+                    _load_tiles(x, None, reset, xs, xs, rs, o, t0, nt, i0, m)
+                    for tt in range(nt):
+                        f = factor[t0 + tt]
+                        rr = rs[tt] if reset is not None else None
+                        if fast == 1:
+                            _mean_lanes(xs[tt], os[tt], rr, mean, old_wt, nobs, f, 1.0, False,
+                                        True, False, minp, False)
+                        elif fast == 2:
+                            _mean_lanes(xs[tt], os[tt], rr, mean, old_wt, nobs, f, alpha, False,
+                                        False, False, minp, False)
+                        else:
+                            _mean_lanes(xs[tt], os[tt], rr, mean, old_wt, nobs, f, nw0,
+                                        irregular, adjust, ignore_na, minp, True)
+                    _store_tile(out, os, o, t0, nt, i0, m)
+            elif m == 1:
                 w, ow, n = mean[0], old_wt[0], nobs[0]
                 for t in range(n_t):
                     r = reset is not None and reset[o, t, i0]
@@ -150,16 +171,17 @@ def _mean_kernel(fast: int) -> kernel:
             _to_pandas_form(mean, old_wt)
             state[0, o, i0 : i0 + m] = mean
             state[1, o, i0 : i0 + m] = old_wt
-            if fast == 0 or m == 1:  # counted
+            if fast == 0 or (m == 1 and not staged):  # counted
                 state[2, o, i0 : i0 + m] = nobs
 
-    ewm_mean_scan.__qualname__ = f"ewm_mean_scan_{fast}"  # one cache entry each
-    return kernel(ewm_mean_scan)
+    ewm_mean_scan.__qualname__ = f"ewm_mean_scan_{fast}{'_staged' if staged else ''}"
+    return kernel(ewm_mean_scan, layout="A" if staged else None)  # one cache entry each
 
 
-# the kernel per ``fast`` value: a closure constant, so numba compiles only that copy of
-# the lane loop (constants tested in one kernel would compile all three, 8 s each)
-MEAN_KERNELS = tuple(_mean_kernel(fast) for fast in range(3))
+# ``MEAN_KERNELS[staged][fast]``: a closure constant each, so numba compiles only that copy
+# of the lane loop (constants tested in one kernel would compile all three, 8 s each)
+MEAN_KERNELS = tuple(tuple(_mean_kernel(fast, staged) for fast in range(3))
+                     for staged in (False, True))
 
 
 @njit(forceinline=True)
