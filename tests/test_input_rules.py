@@ -149,9 +149,13 @@ def test_tensors_numpy_cannot_hold_get_clear_errors():
     with pytest.raises(TypeError, match=r"rewards is a torch.sparse_coo tensor"):
         scanwise.discounted_returns(sparse, discount=0.5)
     grad = torch.ones(4, requires_grad=True)
-    with pytest.raises(TypeError, match=r"values requires grad.*detach"):
-        scanwise.gae(torch.ones(4), grad, torch.ones(4), terminated=torch.zeros(4, dtype=bool),
-                     discount=0.5, lam=1.0)
+    # gae is differentiable (torch ops around the linear scan): A[t] = sum over k >= t of
+    # 0.5**(k - t) * delta[k] with d delta[k] / d values[k] = -1
+    adv, _ = scanwise.gae(torch.ones(4), grad, torch.ones(4),
+                          terminated=torch.zeros(4, dtype=bool), discount=0.5, lam=1.0)
+    np.testing.assert_allclose(adv.detach().numpy(), [0.5 * (2 - 0.5**k) for k in (3, 2, 1, 0)])
+    (dv,) = torch.autograd.grad(adv.sum(), grad)
+    np.testing.assert_allclose(dv.numpy(), [-1.0, -1.5, -1.75, -1.875])
     with pytest.raises(TypeError, match="x is a tensor on the 'meta' device"):
         scanwise.cumsum(meta)
     # the core scans are differentiable (the PyTorch backend): a tensor needing grad gets one

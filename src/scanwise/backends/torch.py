@@ -24,7 +24,14 @@ Rules for tensor calls (the NumPy rules otherwise):
   support autograd;
 * EWM statistics accept tensors and are computed on the host (CUDA tensors make a
   round trip through host memory) and are not differentiable: a tensor that requires
-  grad is refused with a ``TypeError``.
+  grad is refused with a ``TypeError``;
+* the RL estimators take tensors and compute on the host (:func:`_host_rl`), except
+  ``gae``, ``lambda_returns`` and ``discounted_returns`` when a tensor argument
+  requires grad or is on a CUDA device, or under ``torch.compile``: then they are
+  torch ops around the differentiable linear scan on the tensors' device
+  (:func:`_gae`, :func:`_discounted_returns`), with the NumPy path's values;
+  ``vtrace``, ``n_step_returns``, ``off_policy_returns`` and the traces refuse a
+  tensor that requires grad with a ``TypeError``.
 """
 
 from __future__ import annotations
@@ -65,11 +72,16 @@ def accepts_tensors(name: str) -> Callable[[Callable[..., Any]], Callable[..., A
 def adapt(fn: Callable[..., Any], op: str, **_options: Any) -> Callable[..., Any]:
     """This adapter's entry (:mod:`scanwise.backends`): the ops with a tensor version
     here (the core scans, differentiable; the EWM statistics) and the RL estimators
-    (computed on the host, see :func:`_host_rl`)."""
+    (computed on the host, see :func:`_host_rl`; ``gae``, ``lambda_returns`` and
+    ``discounted_returns`` by torch ops where a tensor requires grad, see
+    :func:`_differentiable_rl`)."""
     if op in _ROUTES:
         return accepts_tensors(op)(fn)
     if op in _HOST_RL:
-        return _host_rl(fn, *_HOST_RL[op])
+        host = _host_rl(fn, *_HOST_RL[op])
+        if op in _GRAD_RL:
+            return _differentiable_rl(fn, host, _GRAD_RL[op])
+        return host
     return fn
 
 
@@ -111,6 +123,13 @@ def _host_rl(fn: Callable[..., Any], like: tuple[str, ...],
                                  or any(isinstance(a, torch.Tensor) for a in kwargs.values())):
             return fn(*args, **kwargs)
         given = {**dict(zip(names, args, strict=False)), **kwargs}
+        for n, value in given.items():
+            if isinstance(value, torch.Tensor) and value.requires_grad:
+                raise TypeError(
+                    f"{n} requires grad, and {fn.__name__} is computed on the host without "
+                    "gradients (of the RL estimators, gae, lambda_returns and "
+                    f"discounted_returns are differentiable): pass {n}.detach()"
+                )
         template = next((given[n] for n in like if isinstance(given.get(n), torch.Tensor)),
                         None)
         if template is not None and given.get("out") is not None:
@@ -126,6 +145,39 @@ def _host_rl(fn: Callable[..., Any], like: tuple[str, ...],
         return tuple(map(back, result)) if isinstance(result, tuple) else back(result)
 
     return wrapper
+
+
+def _differentiable_rl(fn: Callable[..., Any], host: Callable[..., Any],
+                       impl: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` whose calls with a tensor that requires grad, a CUDA tensor, or any call
+    under ``torch.compile`` (:func:`_wants_torch`) run ``impl``, its version in torch
+    ops and the differentiable linear scan (:func:`_gae`, :func:`_discounted_returns`);
+    every other call (CPU tensors without grad) goes to ``host`` (:func:`_host_rl`: the
+    fused NumPy kernels, one pass, faster)."""
+    import inspect
+
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        torch = sys.modules.get("torch")
+        if torch is not None and _wants_torch(torch, args, kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            return impl(**bound.arguments)
+        return host(*args, **kwargs)
+
+    return wrapper
+
+
+def _wants_torch(torch: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether a call runs in torch ops: a tensor requires grad, lives on a CUDA device
+    (the scan then runs there, no round trip through host memory) or is being traced
+    by ``torch.compile`` (the host path cannot run on fake tensors)."""
+    tensors = [a for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)]
+    if torch.compiler.is_compiling():
+        return bool(tensors)
+    return any(t.requires_grad or t.device.type == "cuda" for t in tensors)
 
 
 def _has_tensor(tensor: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
@@ -567,6 +619,219 @@ def _recurrence(
     else:
         h = _ops().linear_scan(bc, None, float(a), init, rval, rst, ax, rev)
     return _finish(call, h, out)
+
+
+# ------------------------------------------------------------------ RL, differentiable
+# gae, lambda_returns and discounted_returns as torch ops around the linear scan: the
+# NumPy path's argument rules (scanwise.rl, scanwise.rl.args) and semantics
+# (scanwise.rl.plan, scanwise._kernels.rl.returns), with every step differentiable in
+# rewards, values, next_values, a tensor discount/lam and bootstrap.  A done step is a
+# reset of the scan (the carried state is not read: never 0 * NaN), a skipped step
+# (valid false) the identity step a = 1, b = 0 whose data is masked out by torch.where.
+def _rl_call(given: dict[str, Any], floats: tuple[str, ...], others: tuple[str, ...],
+             axis: Any, dim: Any, out: Any = None) -> tuple[_Call, dict[str, Any], int, Any,
+                                                            Any]:
+    """The checked float operands of an RL call (the shape of ``rewards``), the time
+    axis, the result dtype (torch's promotion of the tensors among ``floats``, integers
+    giving the default float dtype, as :func:`_host_rl`) and the compute dtype."""
+    from . import tensors
+
+    if dim is not None:
+        raise ValueError("dim= is for xarray inputs; use axis= for arrays")
+    if out is not None:
+        raise TypeError("out= takes NumPy arrays; it is not supported with torch tensors")
+    call = _Call([(n, given[n]) for n in (*floats, *others)])
+    torch = call.torch
+    result = tensors.result_dtype(*(given[n] for n in floats))
+    r = call.tensor(given["rewards"], "rewards")
+    shape = tuple(r.shape)
+    ax = _axis(axis, None, r.ndim, "rewards")
+    arrays = {"rewards": r}
+    for name in floats[1:]:
+        if given[name] is None:
+            continue
+        t = call.tensor(given[name], name)
+        if name != "bootstrap" and tuple(t.shape) != shape:
+            raise ValueError(f"{name} has shape {tuple(t.shape)}, expected the shape of "
+                             f"rewards {shape}")
+        arrays[name] = t
+    for name, t in arrays.items():
+        if t.dtype.is_complex:
+            raise TypeError(f"rewards and values must be real, got dtype {t.dtype} ({name})")
+    cdt = torch.float32 if result in (torch.float16, torch.bfloat16) else result
+    return call, arrays, ax, result, cdt
+
+
+def _rl_flags(call: _Call, value: Any, shape: tuple[int, ...], ax: int, name: str) -> Any:
+    """A step flag (``terminated``, ``done``, ``valid``): the rule of
+    :func:`scanwise._validate.step_flags`, as a bool tensor of the input shape."""
+    torch = call.torch
+    f = call.tensor(value, name)
+    v.spans_time(tuple(f.shape), shape, ax, name)
+    if f.dtype != torch.bool:
+        if f.dtype.is_complex:
+            raise TypeError(f"{name} must be a boolean array, got dtype {f.dtype}")
+        if call.compiling:
+            raise TypeError(
+                f"{name} must be a bool tensor under torch.compile (got {f.dtype}): its "
+                f"values cannot be checked inside a graph; pass {name}.bool()"
+            )
+        if not bool(((f == 0) | (f == 1)).all()):
+            raise ValueError(f"{name} must be boolean or contain only 0 and 1")
+        f = f != 0
+    if not _fits(tuple(f.shape), shape):
+        raise ValueError(f"{name} with shape {tuple(f.shape)} does not broadcast to the input "
+                         f"shape {shape}")
+    return f.expand(shape)
+
+
+def _rl_rate(call: _Call, value: Any, name: str, shape: tuple[int, ...], ax: int) -> Any:
+    """An RL rate (:func:`scanwise.rl.args.rate`): a float, a 0-d tensor, a per-step
+    tensor (the input's number of dimensions) or a per-env one (with length 1 along
+    ``ax``).  Values are checked to lie in [0, 1] outside ``torch.compile``."""
+    torch = call.torch
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        x = float(value)  # plain Python (traceable): the check of scanwise._validate.rate
+        if not 0 <= x <= 1:
+            raise ValueError(f"{name} must be finite and lie in [0, 1], got {x!r}")
+        return x
+    if not isinstance(value, torch.Tensor):
+        arr = v.rate(value, name)  # a host value: NumPy's checks and messages
+        if arr.ndim == 0:
+            return float(arr)
+        value = arr
+    t = call.tensor(value, name)
+    if t.dtype == torch.bool or t.dtype.is_complex:
+        raise TypeError(f"{name} must be real, got dtype {t.dtype}")
+    if not call.compiling:
+        inside = (t >= 0) & (t <= 1)  # NaN fails both comparisons
+        if not bool(inside.all()):
+            shown = repr(t.item()) if t.ndim == 0 else \
+                f"an array containing {t[~inside].flatten()[0].item()!r}"
+            raise ValueError(f"{name} must be finite and lie in [0, 1], got {shown}")
+    if t.ndim == 0:
+        return t
+    reduced = shape[:ax] + shape[ax + 1 :]
+    if t.ndim == len(shape):
+        if not _fits(tuple(t.shape), shape):
+            raise ValueError(
+                f"{name} with shape {tuple(t.shape)} does not broadcast to the input shape "
+                f"{shape} (a rate with the input's {len(shape)} dimensions is per step)"
+            )
+        return t
+    if not _fits(tuple(t.shape), reduced):
+        raise ValueError(
+            f"{name} with shape {tuple(t.shape)} does not broadcast to the non-time shape "
+            f"{reduced} (one rate per series); a per-step {name} needs the input's "
+            f"{len(shape)} dimensions (e.g. {name}[:, None] for one rate per step shared "
+            "by every series)"
+        )
+    return t.expand(reduced).unsqueeze(ax)
+
+
+def _rl_valid(call: _Call, value: Any, shape: tuple[int, ...], ax: int) -> Any:
+    """``valid`` as a bool tensor, or None when every step is valid (eagerly checked)."""
+    if value is None:
+        return None
+    ok = _rl_flags(call, value, shape, ax, "valid")
+    return None if not call.compiling and bool(ok.all()) else ok
+
+
+def _gate(call: _Call, rate: Any, ok: Any, shape: tuple[int, ...], cdt: Any) -> tuple[Any, float]:
+    """A scan's gate as the op's ``(a, a_scalar)``: a Python float stays a scalar unless
+    skipped steps need a = 1 there."""
+    torch = call.torch
+    if isinstance(rate, float) and ok is None:
+        return None, rate
+    if isinstance(rate, float):
+        rate = torch.tensor(rate, dtype=cdt, device=call.device)
+    a = rate.to(cdt)
+    if ok is not None:
+        a = torch.where(ok, a, torch.ones((), dtype=cdt, device=call.device))
+    return a.expand(shape), 0.0
+
+
+def _gae_scan(call: _Call, arrays: dict[str, Any], given: dict[str, Any], ax: int,
+              cdt: Any) -> tuple[Any, Any]:
+    """``(advantages, returns)`` in ``cdt``: the recurrence of :func:`scanwise.gae`."""
+    torch = call.torch
+    r, vals, nv = (arrays[n].to(cdt) for n in _REWARDS)
+    shape = tuple(r.shape)
+    term = _rl_flags(call, given["terminated"], shape, ax, "terminated")
+    dn = term if given["done"] is None else _rl_flags(call, given["done"], shape, ax, "done")
+    ok = _rl_valid(call, given["valid"], shape, ax)
+    g = _rl_rate(call, given["discount"], "discount", shape, ax)
+    lm = _rl_rate(call, given["lam"], "lam", shape, ax)
+    boot = nv * (g if isinstance(g, float) else g.to(cdt))
+    # the bootstrap times zero (not dropped) at a terminal step: NaN still propagates
+    boot = torch.where(term, boot - boot, boot)
+    delta = r + boot - vals
+    reset = dn
+    if ok is not None:
+        delta = torch.where(ok, delta, torch.zeros((), dtype=cdt, device=call.device))
+        reset = dn & ok
+    gl = g * lm  # multiplied while compact, as the NumPy path
+    a, a_scalar = _gate(call, gl, ok, shape, cdt)
+    ops = _ops()
+    adv = ops.linear_scan(delta, a, a_scalar, None, None, reset, ax, True)
+    ret = adv + vals
+    if ok is not None:  # a skipped step repeats the next valid step's return (0 past all)
+        ret = ops.linear_scan(torch.where(ok, ret, torch.zeros((), dtype=cdt,
+                                                               device=call.device)),
+                              None, 1.0, None, None, ok, ax, True)
+    return adv, ret
+
+
+def _gae(rewards: Any, values: Any, next_values: Any, *, terminated: Any, done: Any,
+         discount: Any, lam: Any, valid: Any, axis: Any, dim: Any, out: Any) -> Any:
+    """:func:`scanwise.gae` of tensors, differentiable."""
+    given = dict(rewards=rewards, values=values, next_values=next_values, terminated=terminated,
+                 done=done, discount=discount, lam=lam, valid=valid)
+    call, arrays, ax, result, cdt = _rl_call(
+        given, _REWARDS, ("terminated", "done", "valid", "discount", "lam"), axis, dim, out)
+    adv, ret = _gae_scan(call, arrays, given, ax, cdt)
+    return adv.to(result), ret.to(result)
+
+
+def _lambda_returns(rewards: Any, values: Any, next_values: Any, *, terminated: Any,
+                    done: Any, discount: Any, lam: Any, valid: Any, axis: Any,
+                    dim: Any) -> Any:
+    """:func:`scanwise.lambda_returns` of tensors, differentiable."""
+    return _gae(rewards, values, next_values, terminated=terminated, done=done,
+                discount=discount, lam=lam, valid=valid, axis=axis, dim=dim, out=None)[1]
+
+
+def _discounted_returns(rewards: Any, *, discount: Any, done: Any, bootstrap: Any,
+                        valid: Any, axis: Any, dim: Any) -> Any:
+    """:func:`scanwise.discounted_returns` of tensors, differentiable (``bootstrap``
+    too: the state carried in before the last step)."""
+    given = dict(rewards=rewards, bootstrap=bootstrap, done=done, discount=discount)
+    call, arrays, ax, result, cdt = _rl_call(
+        given, ("rewards", "bootstrap"), ("done", "discount"), axis, dim)
+    torch = call.torch
+    b = arrays["rewards"].to(cdt)
+    shape = tuple(b.shape)
+    dn = None if done is None else _rl_flags(call, done, shape, ax, "done")
+    ok = _rl_valid(call, valid, shape, ax)
+    g = _rl_rate(call, discount, "discount", shape, ax)
+    boot = None
+    if bootstrap is not None:
+        boot = _state(call, arrays["bootstrap"], shape, ax, "bootstrap", cdt)
+    reset = dn
+    if ok is not None:
+        b = torch.where(ok, b, torch.zeros((), dtype=cdt, device=call.device))
+        reset = None if dn is None else dn & ok
+    a, a_scalar = _gate(call, g, ok, shape, cdt)
+    # a done step does not receive the carried state: a reset to the identity 0
+    h = _ops().linear_scan(b, a, a_scalar, boot, None, reset, ax, True)
+    return h.to(result)
+
+
+_GRAD_RL: dict[str, Callable[..., Any]] = {
+    "gae": _gae,
+    "lambda_returns": _lambda_returns,
+    "discounted_returns": _discounted_returns,
+}
 
 
 # ------------------------------------------------------------------ EWM (host, no grad)
