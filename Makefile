@@ -73,6 +73,8 @@ bench: $(STAMP_DEV)
 	SCANWISE_BENCH_RESULTS=$(RESULTS) $(PY) benchmarks/bench_rl.py
 	SCANWISE_BENCH_RESULTS=$(RESULTS) $(PY) benchmarks/bench_ewm.py
 	SCANWISE_BENCH_RESULTS=$(RESULTS) $(PY) benchmarks/bench_dask.py
+	SCANWISE_BENCH_RESULTS=$(RESULTS) $(PY) benchmarks/bench_layouts.py
+	SCANWISE_BENCH_RESULTS=$(RESULTS) $(PY) benchmarks/bench_torch.py --cpu-only
 	@echo "results in $(RESULTS); make render updates README.md and docs/performance.md"
 
 render: $(STAMP_DEV)

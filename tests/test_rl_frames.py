@@ -395,3 +395,12 @@ def test_dask_backed_dataarray_stays_lazy():
                               0.9, 0.8)
     np.testing.assert_allclose(adv.values, want_a.T, rtol=1e-10)
     np.testing.assert_allclose(ret.values, want_r.T, rtol=1e-10)
+
+
+def test_a_non_numeric_column_is_refused_naming_the_argument():
+    r = pd.DataFrame({"a": [1.0, 2.0, 3.0]})
+    v = pd.DataFrame({"a": ["x", "y", "z"]})
+    with pytest.raises(TypeError, match="column 'a' of values has dtype"):
+        scanwise.gae(r, v, r, terminated=np.zeros((3, 1), bool), discount=0.9, lam=0.9)
+    with pytest.raises(TypeError, match="column 'a' of rewards has dtype"):
+        scanwise.discounted_returns(v, discount=0.9)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -139,6 +140,8 @@ def factor(value: Any, name: str) -> Any:
     finite number or array of them.  Any finite value is allowed (a filter pole may
     exceed 1 or be negative); NaN and infinities are refused.  Python numbers are kept
     as they are (weak promotion)."""
+    if type(value) is float and math.isfinite(value):  # the usual case, at once
+        return value
     value = as_weak_scalar_or_array(value, name)
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a number, got a bool")

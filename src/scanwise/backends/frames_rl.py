@@ -148,7 +148,7 @@ def _plain(value: Any, name: str, flag: bool = False) -> Any:
     """A labelled object with no labelled input to meet, as its values (by position)."""
     kind = _frames.kind(value)
     if kind == "pandas":
-        return _frames.to_numpy(value)
+        return _frames.to_numpy(value, name)
     if kind == "polars":
         return _polars.flags(value, name) if flag else _polars.to_numpy(value, name)
     if kind == "xarray":
@@ -237,7 +237,7 @@ def _pandas_args(
                     f"value at every step{' of every env (column)' if wide else ''}, so give "
                     f"it as a {what} with the labels of {ref}"
                 )
-            conv[name] = _frames.to_numpy(_pd_match(a, like, name, ref))
+            conv[name] = _frames.to_numpy(_pd_match(a, like, name, ref), name)
         else:
             conv[name] = _positional(a, name, ref, like)
     for name, f in flags.items():
@@ -247,9 +247,10 @@ def _pandas_args(
                     f"{name} is a DataFrame but {ref} is a Series: pass a Series of flags, "
                     "one per step"
                 )
-            conv[name] = _frames.to_numpy(_pd_match(f, like, name, ref))
+            conv[name] = _frames.to_numpy(_pd_match(f, like, name, ref), name)
         elif isinstance(f, pd.Series):
-            arr = _frames.to_numpy(_pd_labels(f, "index", like.index, "index (row)", name, ref))
+            arr = _frames.to_numpy(
+                _pd_labels(f, "index", like.index, "index (row)", name, ref), name)
             conv[name] = arr[:, None] if wide else arr  # one flag per row
         else:
             conv[name] = _row_flags(_positional(f, name, ref, like, flag=True), like)
@@ -271,10 +272,10 @@ def _pandas_args(
                     f"column), got {len(val)} rows"
                 )
             val = _pd_labels(val, "columns", like.columns, "column", name, ref)
-            conv[name] = _frames.to_numpy(val)[0]
+            conv[name] = _frames.to_numpy(val, name)[0]
         elif isinstance(val, pd.Series):  # one value per column, by column label
             val = _pd_labels(val, "index", like.columns, "column", name, ref)
-            conv[name] = _frames.to_numpy(val)
+            conv[name] = _frames.to_numpy(val, name)
         else:
             conv[name] = _positional(val, name, ref, like)
     return conv, lambda result: _frames.wrap(result, like)

@@ -43,7 +43,7 @@ def to_numpy(value: Any, name: str = "input") -> Any:
         raise TypeError(f"{name} is a quantized tensor; pass {name}.dequantize()")
     if value.requires_grad:
         raise TypeError(
-            f"{name} requires grad, and scanwise's scans are not differentiable yet: pass "
+            f"{name} requires grad, and this scanwise function is not differentiable: pass "
             f"{name}.detach()"
         )
     if value.dtype in (torch.bfloat16, torch.float16):

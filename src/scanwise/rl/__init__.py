@@ -3,7 +3,11 @@ returns (Retrace, Q(lambda), tree-backup) and V-trace.
 
 Time is ``axis`` (default 0: ``[T, N, ...]`` as in Stable-Baselines3).  Inputs may be
 NumPy arrays (or array-likes) or PyTorch tensors: tensors in, tensors out, with the
-dtype and device of ``rewards`` (float32 stays float32).  No autograd.
+dtype and device of ``rewards`` (float32 stays float32).  ``gae``, ``lambda_returns`` and
+``discounted_returns`` are differentiable in their tensor inputs (the torch backend runs
+them as torch ops around the differentiable linear scan when a tensor requires grad);
+``vtrace``, ``n_step_returns``, ``off_policy_returns`` and the traces are not (a tensor
+that requires grad is refused).
 
 Conventions (TorchRL's): ``next_values[t]`` is V of the observation actually reached
 after step t, so a truncated episode bootstraps from it; ``terminated[t]`` says that
