@@ -69,7 +69,9 @@ def test_strided_layouts_equal_pandas_and_the_contiguous_call(stat, kw):
         assert np.array_equal(got, contiguous, equal_nan=True), name
 
 
-@pytest.mark.parametrize("stat", list(STATS))
+# (mean, var and corr: one kernel each; std and cov run var's kernel, whose staged reset
+# and state path this covers; every statistic is checked without resets above)
+@pytest.mark.parametrize("stat", ["mean", "var", "corr"])
 def test_resets_and_state_across_calls_on_a_dataframe(stat):
     """A DataFrame (F-ordered values) with resets on a tile border, split in two calls
     whose state carries over: equal to pandas run segment by segment."""
@@ -90,9 +92,11 @@ def test_resets_and_state_across_calls_on_a_dataframe(stat):
 
 
 def test_float32_strided_equals_contiguous():
+    """float32 kernels (one statistic per kernel family: each compiles its own copy)."""
     x, y, _ = _data(3)
     x32, y32 = x.astype(np.float32), y.astype(np.float32)
-    for stat, fn in STATS.items():
+    for stat in ("mean", "var"):
+        fn = STATS[stat]
         want = fn(x32, y32, alpha=0.1)
         got = fn(np.asfortranarray(x32), np.asfortranarray(y32), alpha=0.1)
         assert got.dtype == np.float32 and np.array_equal(got, want, equal_nan=True), stat
