@@ -199,7 +199,8 @@ def peak_extra(fn, out_bytes: int, traced: bool = True) -> tuple[float | None, f
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         del res
-        np_extra = (peak - out_bytes) / 2**20
+        # (page-granular counts can undershoot the outputs by a page: no extra is 0)
+        np_extra = max(0.0, (peak - out_bytes) / 2**20)
     _trim()
     rss = None
     base = _status_kib("VmRSS")
@@ -208,7 +209,7 @@ def peak_extra(fn, out_bytes: int, traced: bool = True) -> tuple[float | None, f
         peak = _status_kib("VmHWM")
         del res
         if peak is not None:
-            rss = ((peak - base) * 1024 - out_bytes) / 2**20
+            rss = max(0.0, ((peak - base) * 1024 - out_bytes) / 2**20)
     return np_extra, rss
 
 

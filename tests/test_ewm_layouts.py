@@ -1,5 +1,6 @@
-"""EW statistics on strided layouts with many lanes (issue 23): F-ordered arrays and
-DataFrames, column slices, negative strides.  Those run the vectorised lane loop over
+"""EW statistics on strided layouts with many lanes (issue 23; at least
+``scanwise._layout.STAGED_MIN_LANES``): F-ordered arrays and DataFrames, column slices,
+negative strides.  Those run the vectorised lane loop over
 transposed tiles of 64 steps (the staged kernels): the results must equal pandas (the
 oracle, to 1e-10) and, bit for bit, the same values passed C-contiguous (a layout never
 changes a result: each lane is scanned in time order either way).  Shapes cross tile
@@ -14,7 +15,7 @@ import pytest
 
 import scanwise
 
-T, N = 203, 19  # four tiles, the last of 11 steps; tasks of 8, 8 and 3 lanes
+T, N = 203, 41  # four tiles, the last of 11 steps; (two threads) tasks of 24 and 17 lanes
 
 
 def _data(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
