@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-# one of each decay parameter; com=1 (alpha=0.5) is pandas' special case for adjust=False
+# one of each decay parameter; com=1 (alpha=0.5) was pandas 3.0's special case for
+# adjust=False (gated on times= since pandas 3.1)
 DECAYS = [
     {"alpha": 0.3},
     {"com": 1.0},

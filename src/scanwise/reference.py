@@ -134,7 +134,7 @@ def ewm(
     minp = max(min_periods, 1)
     old_factor = 1.0 - alpha
     out = np.full(n_t, np.nan)
-    irregular = not adjust and (decay is not None or (stat == "mean" and alpha == 0.5))
+    irregular = not adjust and decay is not None  # pandas GH-59142, gated on times (#66521)
     mean_x = mean_y = np.nan
     cov = var_x = var_y = 0.0
     sum_wt = sum_wt2 = old_wt = 1.0

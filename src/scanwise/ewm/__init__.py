@@ -147,7 +147,10 @@ def _ewm(kind: str, x: Any, y: Any, kw: dict[str, Any]) -> Any:
     out = kw["out"]
     if out is not None:
         out = v.out_array(out, shape, result)
-    irregular = not adjust and (values is not None or (kind == "mean" and dec.com == 1.0))
+    # ``times=`` with adjust=False: the new point weighs ``1 - old_wt`` (pandas GH-59142).
+    # pandas 3.0 also took that branch for ``com == 1`` without ``times`` (a jump in
+    # alpha across NaN gaps); 3.1 gated it on ``times`` (pandas #66521), as 2.x had it
+    irregular = not adjust and values is not None
     options: dict[str, Any] = {
         "alpha": dec.alpha,
         "adjust": adjust,
