@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from scanwise._kernels.vecmath import div_rn, exp2_nonpos, exp_nonpos, log1p_unit
+from scanwise._kernels.vecmath import div_rn, exp2_nonpos, exp_any, exp_nonpos, log1p_unit
 
 
 def _elementwise(fn, contract=False):
@@ -25,6 +25,7 @@ def _elementwise(fn, contract=False):
 
 _exp = _elementwise(exp_nonpos)
 _exp2 = _elementwise(exp2_nonpos)
+_exp_any = _elementwise(exp_any)
 _log1p = _elementwise(log1p_unit)
 # as compiled in the kernels: ``logaddexp`` and ``decay_factors`` fuse multiply-adds
 FUSED = {
@@ -47,6 +48,43 @@ def test_exp_nonpos_within_one_ulp(rng, scale):
 def test_exp_nonpos_special_values():
     d = np.array([0.0, -0.0, -np.inf, -746.0, -745.1, -744.0, -708.5, -709.9, -1e4])
     np.testing.assert_array_equal(_exp(d), np.exp(d))
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-8, 1.0, 40.0, 700.0, 709.7])
+def test_exp_any_within_one_ulp(rng, scale):
+    d = rng.uniform(-1.0, 1.0, 200_000) * scale
+    assert _ulps(_exp_any(d), np.exp(d)) <= 1.0
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e-4, 1.0, 20.0, 88.0])
+def test_exp_any_float32_within_two_ulps(rng, scale):
+    d = (rng.uniform(-1.0, 1.0, 200_000) * scale).astype(np.float32)
+    want = np.exp(d.astype(np.float64)).astype(np.float32)
+    got = _exp_any(d)
+    assert got.dtype == np.float32
+    assert float(np.max(np.abs(got - want) / np.spacing(want))) <= 2.0
+
+
+def test_exp_any_float32_subnormal_overflow_and_special_values():
+    d = np.array([0.0, -0.0, -np.inf, np.inf, -104.0, -103.9, -103.2, -87.5, 88.72, 88.73,
+                  89.0, 1e4, -1e4], dtype=np.float32)
+    with np.errstate(over="ignore"):
+        want = np.exp(d.astype(np.float64)).astype(np.float32)
+    got = _exp_any(d)
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+    np.testing.assert_array_equal(got == 0, want == 0)
+    sub = np.linspace(-103.9, -87.4, 10_001, dtype=np.float32)  # subnormal results
+    want = np.exp(sub.astype(np.float64)).astype(np.float32)
+    assert np.max(np.abs(_exp_any(sub) - want)) <= np.float32(1.5e-45)
+
+
+def test_exp_any_subnormal_overflow_and_special_values():
+    d = np.array([0.0, -0.0, -np.inf, np.inf, -746.0, -745.1, -709.9, 709.78, 709.79, 720.0,
+                  1e4, -1e4])
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(_exp_any(d), np.exp(d))
+    sub = np.linspace(-745.1, -708.5, 10_001)  # subnormal results: within one unit of 2**-1074
+    assert np.max(np.abs(_exp_any(sub) - np.exp(sub))) <= 5e-324
 
 
 @pytest.mark.parametrize("scale", [1e-300, 1e-10, 1e-3, 0.4142, 0.42, 1.0])

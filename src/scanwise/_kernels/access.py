@@ -7,7 +7,8 @@ stride-0 array keeps the inner loop free of a load that defeats vectorisation.
 
 from __future__ import annotations
 
-from numba import types
+import numpy as np
+from numba import njit, types
 from numba.extending import overload
 
 
@@ -28,3 +29,16 @@ def _at_overload(x, o, t, i):
         return x
 
     return impl_scalar
+
+
+@njit(forceinline=True)
+def lane(i0, j):  # pragma: no cover - numba
+    """The array index ``i0 + j`` (both non-negative) as an unsigned integer.
+
+    numba wraps a negative signed index around (``x[-1]``): a compare and a select on
+    every access whose index LLVM cannot prove non-negative, such as ``i0 + j`` for a
+    task's first lane ``i0``.  The select makes the address non-affine, and LLVM then
+    leaves the lane loop scalar ("unsafe indirect dependence"); an unsigned index has
+    no wraparound.  Only for indices known to lie in the array.
+    """
+    return np.uint64(i0 + j)

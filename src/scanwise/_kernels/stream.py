@@ -158,6 +158,19 @@ def stream_row(dst, src):  # pragma: no cover - numba
         j += 1
 
 
+@njit(inline="always")
+def store_row(dst, src, stream):  # pragma: no cover - numba
+    """``dst[:] = src`` from a row computed in a local array: streamed when ``stream``
+    (:func:`stream_row`), else plain stores.  Computing into the local row first also
+    keeps the lane loop free of stores that LLVM cannot prove apart from its inputs (a
+    lane loop writing its output rows in place ran 4x slower at 16 lanes)."""
+    if stream:
+        stream_row(dst, src)
+    else:
+        for j in range(src.size):
+            dst[j] = src[j]
+
+
 @intrinsic
 def _fence(typingctx):  # pragma: no cover - compiled
     def codegen(context, builder, sig, args):

@@ -9,6 +9,7 @@ at most about 1 ulp of error (checked against NumPy in ``tests/test_vecmath.py``
   ``|r| <= ln2 / 2`` (Cody-Waite, fdlibm's split of ln2), ``exp(r)`` by its Taylor
   polynomial of degree 13 (truncation error < 5e-18), times ``2**k`` built from its bits
   in two halves so that subnormal results round as in libm;
+* :func:`exp_any`: ``exp(d)`` for any ``d`` the same way (``inf`` past overflow);
 * :func:`exp2_nonpos`: ``2 ** e`` for ``e <= 0`` the same way (``e = k + r/ln2``);
 * :func:`log1p_unit`: ``log1p(u)`` for ``0 <= u <= 1``: ``1 + u = 2**k (1 + f)`` with
   ``sqrt(2)/2 <= 1 + f <= sqrt(2)``, ``log(1 + f)`` with fdlibm's ``__ieee754_log``
@@ -25,10 +26,11 @@ cycles; AMD Zen 3: per 4-5).
 
 from __future__ import annotations
 
+import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 with the low bits zero: k * _LN2_HI is exact
 _LN2_LO = 1.90821492927058770002e-10
@@ -48,14 +50,15 @@ _LG7 = 1.479819860511658591e-01
 
 @intrinsic
 def _bits(typingctx, x):  # pragma: no cover - compiled
-    """The IEEE bits of a float64 as an int64."""
-    if x != types.float64:
+    """The IEEE bits of a float64 (float32) as an int64 (int32)."""
+    if x not in (types.float64, types.float32):
         return None
+    width = 64 if x == types.float64 else 32
 
     def codegen(context, builder, sig, args):
-        return builder.bitcast(args[0], ir.IntType(64))
+        return builder.bitcast(args[0], ir.IntType(width))
 
-    return types.int64(x), codegen
+    return getattr(types, f"int{width}")(x), codegen
 
 
 @intrinsic
@@ -115,7 +118,9 @@ def _pow2(k):  # pragma: no cover - numba
 
 @njit(inline="always")
 def _exp_scaled(k, r):  # pragma: no cover - numba
-    """``2**k * exp(r)`` for an integer-valued ``-1076 <= k <= 0`` and ``|r| <= ln2 / 2``."""
+    """``2**k * exp(r)`` for an integer-valued ``-1076 <= k <= 1039`` and ``|r| <= ln2 / 2``
+    (each of the two factors of ``2**k`` stays a normal number; from ``k = 1024`` on the
+    product overflows to ``inf``)."""
     p = 1.0 / 6227020800.0
     p = p * r + 1.0 / 479001600.0
     p = p * r + 1.0 / 39916800.0
@@ -140,6 +145,75 @@ def exp_nonpos(d):  # pragma: no cover - numba
     d = d if d > -746.0 else -746.0  # exp(-746) rounds to 0 already
     k = (d * _INV_LN2 + _SHIFTER) - _SHIFTER  # nearest integer to d / ln 2, in [-1076, 0]
     return _exp_scaled(k, (d - k * _LN2_HI) - k * _LN2_LO)
+
+
+@njit(inline="always")
+def _exp_any64(d):  # pragma: no cover - numba
+    d = d if d > -746.0 else -746.0
+    d = d if d < 720.0 else 720.0  # 2**1039 overflows in the product below, as it should
+    k = (d * _INV_LN2 + _SHIFTER) - _SHIFTER
+    return _exp_scaled(k, (d - k * _LN2_HI) - k * _LN2_LO)
+
+
+@intrinsic
+def _from_bits32(typingctx, n):  # pragma: no cover - compiled
+    """The float32 whose IEEE bits are the low 32 bits of the integer ``n``."""
+    if not isinstance(n, types.Integer):
+        return None
+
+    def codegen(context, builder, sig, args):
+        low = args[0] if n.bitwidth == 32 else builder.trunc(args[0], ir.IntType(32))
+        return builder.bitcast(low, ir.FloatType())
+
+    return types.float32(n), codegen
+
+
+_F = np.float32
+_SHIFTER_F = _F(12582912.0)  # 1.5 * 2**23
+_BIAS_F = _F(127.0 + 12582912.0)
+_INV_LN2_F = _F(1.4426950408889634)
+_LN2_C1_F = _F(0.693359375)  # Cephes expf's split of ln 2: k * C1 is exact
+_LN2_C2_F = _F(-2.12194440e-4)
+_EXPF_P = tuple(_F(c) for c in (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3,
+                                4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1))
+
+
+@njit(inline="always")
+def _pow2_f32(k):  # pragma: no cover - numba
+    """``2 ** k`` for an integer-valued float32 ``-126 <= k <= 127``."""
+    return _from_bits32(_bits(k + _BIAS_F) << 23)
+
+
+@njit(inline="always")
+def _exp_any32(d):  # pragma: no cover - numba
+    """Cephes ``expf`` (its polynomial on ``|r| <= ln2 / 2``), scaled as :func:`_exp_scaled`
+    (two normal factors of ``2**k``, so subnormal results round once)."""
+    d = d if d > _F(-104.0) else _F(-104.0)  # exp(-104) rounds to 0 in float32
+    d = d if d < _F(89.0) else _F(89.0)  # exp(89) overflows to inf, as it should
+    k = (d * _INV_LN2_F + _SHIFTER_F) - _SHIFTER_F
+    r = (d - k * _LN2_C1_F) - k * _LN2_C2_F
+    p0, p1, p2, p3, p4, p5 = _EXPF_P
+    p = ((((p0 * r + p1) * r + p2) * r + p3) * r + p4) * r + p5
+    y = p * (r * r) + r + _F(1.0)
+    k1 = (k * _F(0.5) + _SHIFTER_F) - _SHIFTER_F
+    return y * _pow2_f32(k1) * _pow2_f32(k - k1)
+
+
+def exp_any(d):  # pragma: no cover - only called inside jitted code
+    """``exp(d)`` for any non-NaN ``d``, in ``d``'s precision: 0 below the smallest
+    subnormal, ``inf`` past the overflow.  float64: as :func:`exp_nonpos`, within 1 ulp;
+    float32: Cephes ``expf``, within 2 ulp (a float32 lane loop stays 16 lanes wide).
+    Where the sign of ``d`` varies, ``1 / exp_nonpos(-|d|)`` would need a division
+    under a select, which kept V-trace's lane loop scalar (10 ns an element against
+    1.5)."""
+    raise NotImplementedError("exp_any() is only usable from numba-compiled code")
+
+
+@overload(exp_any, inline="always")
+def _exp_any_overload(d):
+    if d == types.float32:
+        return lambda d: _exp_any32(d)
+    return lambda d: _exp_any64(np.float64(d))
 
 
 @njit(inline="always")

@@ -187,7 +187,8 @@ def vtrace(
     def call(outs3: list[Any], ins3: list[Any], rates3: list[Any]) -> None:
         vs3, pg3 = outs3
         stream = _layout.time_major(vs3) and _layout.streaming(vs3)
-        vtrace_time_major(*ins3, *rates3, *clips, vs3, pg3, _block(vs3), stream)
+        clip3 = [vs3.dtype.type(c) for c in clips]  # float64 clips would widen the lanes
+        vtrace_time_major(*ins3, *rates3, *clip3, vs3, pg3, _block(vs3), stream)
 
     vs, pg = _run(2, result, [rewards, values, next_values, log_rhos], [terminated, done, valid],
                   [discount, lam], axis, call)

@@ -27,8 +27,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ..access import at
+from ..access import at, lane
 from ..jit import kernel
+from ..stream import prefetch_row, store_row
 from .returns import task_lanes
 
 
@@ -36,6 +37,47 @@ from .returns import task_lanes
 def _c(nv, term, o, t, i):  # pragma: no cover - numba
     x = nv[o, t, i]
     return x - x if term[o, t, i] else x
+
+
+@njit(inline="always")
+def _prefix_lanes(r, nv, term, done, g, o, t, i0, is_last, q_prev, q_row, pa, pb,
+                  frozen):  # pragma: no cover - numba
+    """One forward step of the next block's prefix values, branch-free (a frozen lane
+    keeps its value; what it computes is dropped), so the lane loop vectorises."""
+    for j in range(q_row.size):
+        i = lane(i0, j)
+        fr = frozen[j]
+        npb = pb[j] + pa[j] * r[o, t, i]
+        npa = pa[j] * at(g, o, t, i)
+        nq = npb + npa * _c(nv, term, o, t, i)
+        q_row[j] = q_prev[j] if fr else nq
+        pb[j] = pb[j] if fr else npb
+        pa[j] = pa[j] if fr else npa
+        frozen[j] = fr or done[o, t, i] or is_last
+
+
+@njit(inline="always")
+def _suffix_lanes(r, nv, term, done, g, o, t, i0, is_last, q_row, big_a, big_b, val, cut,
+                  row):  # pragma: no cover - numba
+    """One backward step: the suffix map ``(A, B)`` of the block, or after a done step
+    the plain return ``val``; the window's return into ``row``.  Branch-free."""
+    for j in range(row.size):
+        i = lane(i0, j)
+        gt = at(g, o, t, i)
+        rt = r[o, t, i]
+        d = done[o, t, i] or is_last
+        cj = cut[j]
+        v_old = val[j]
+        v_new = rt + gt * (_c(nv, term, o, t, i) if d else v_old)
+        nc = cj or d
+        vv = v_new if nc else v_old
+        bb = big_b[j] if nc else rt + gt * big_b[j]
+        ba = big_a[j] if nc else gt * big_a[j]
+        val[j] = vv
+        big_b[j] = bb
+        big_a[j] = ba
+        cut[j] = nc
+        row[j] = vv if nc else bb + ba * q_row[j]
 
 
 @kernel
@@ -54,12 +96,13 @@ def nstep_time_major(r, nv, term, done, g, n, out, block):  # pragma: no cover -
         frozen = np.empty(m, dtype=np.bool_)
         big_a = np.empty(m, dtype=dt)
         big_b = np.empty(m, dtype=dt)
-        val = np.empty(m, dtype=dt)
+        val = np.zeros(m, dtype=dt)
         cut = np.empty(m, dtype=np.bool_)
+        row = np.empty(m, dtype=dt)
         for s in range(((n_t - 1) // n) * n, -1, -n):
             be = min(s + n - 1, last)
             for j in range(m):
-                q[0, j] = _c(nv, term, o, be, i0 + j)
+                q[0, j] = _c(nv, term, o, be, lane(i0, j))
             if be < last:
                 for j in range(m):
                     pa[j] = 1.0
@@ -67,34 +110,21 @@ def nstep_time_major(r, nv, term, done, g, n, out, block):  # pragma: no cover -
                     frozen[j] = False
                 for kk in range(1, n):
                     t = min(be + kk, last)
-                    for j in range(m):
-                        i = i0 + j
-                        if frozen[j]:
-                            q[kk, j] = q[kk - 1, j]
-                        else:
-                            pb[j] = pb[j] + pa[j] * r[o, t, i]
-                            pa[j] = pa[j] * at(g, o, t, i)
-                            q[kk, j] = pb[j] + pa[j] * _c(nv, term, o, t, i)
-                            frozen[j] = done[o, t, i] or t == last
+                    _prefix_lanes(r, nv, term, done, g, o, t, i0, t == last, q[kk - 1], q[kk],
+                                  pa, pb, frozen)
             for j in range(m):
                 big_a[j] = 1.0
                 big_b[j] = 0.0
                 cut[j] = False
             for t in range(be, s - 1, -1):
-                kk = t - s
-                for j in range(m):
-                    i = i0 + j
-                    gt = at(g, o, t, i)
-                    rt = r[o, t, i]
-                    if done[o, t, i] or t == last:
-                        cut[j] = True
-                        val[j] = rt + gt * _c(nv, term, o, t, i)
-                    elif cut[j]:
-                        val[j] = rt + gt * val[j]
-                    else:
-                        big_b[j] = rt + gt * big_b[j]
-                        big_a[j] = gt * big_a[j]
-                    out[o, t, i] = val[j] if cut[j] else big_b[j] + big_a[j] * q[kk, j]
+                ahead = max(t - n, 0)  # the next block's row: read next, walking backwards
+                for x in (r, nv):
+                    prefetch_row(x[o, ahead, i0:i1])
+                prefetch_row(term[o, ahead, i0:i1])
+                prefetch_row(done[o, ahead, i0:i1])
+                _suffix_lanes(r, nv, term, done, g, o, t, i0, t == last, q[t - s], big_a,
+                              big_b, val, cut, row)
+                store_row(out[o, t, i0:i1], row, False)
 
 
 @njit(inline="always")

@@ -32,10 +32,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ..access import at
+from ..access import at, lane
 from ..jit import kernel
-from ..stream import drain, stream_row
-from ..vecmath import exp_nonpos
+from ..stream import PREFETCH_LANES, PREFETCH_ROWS, drain, prefetch_row, store_row
+from ..vecmath import exp_any
 
 
 @njit(inline="always")
@@ -62,49 +62,74 @@ def _skipped(valid, o, t, i):  # pragma: no cover - numba
 def _lanes(r, v, nv, term, done, valid, g, gl, o, t, i0, h, hr, adv_row, ret_row,
            last):  # pragma: no cover - numba
     """Step ``t`` of lanes ``i0 ..``: ``h`` holds ``A`` of the next valid step (0 past
-    the end; unused when ``last``), ``hr`` its return (with ``valid`` only)."""
+    the end; unused when ``last``), ``hr`` its return (with ``valid`` only).  Branch-free
+    (a skipped step computes and then selects the carried values), so it vectorises."""
     for j in range(h.size):
-        i = i0 + j
-        if _skipped(valid, o, t, i):
-            adv_row[j] = h[j]
-            ret_row[j] = hr[j]
-            continue
-        vt = v[o, t, i]  # every input is read before either output is written (out=
-        d = _delta(r, v, nv, term, g, o, t, i)  # may be the inputs themselves)
+        i = lane(i0, j)
+        vt = v[o, t, i]
+        d = _delta(r, v, nv, term, g, o, t, i)
         a = d if last or done[o, t, i] else at(gl, o, t, i) * h[j] + d
-        h[j] = a
-        adv_row[j] = a
-        ret_row[j] = a + vt
-        if valid is not None:
-            hr[j] = a + vt
+        if valid is None:
+            h[j] = a
+            adv_row[j] = a
+            ret_row[j] = a + vt
+        else:
+            keep = valid[o, t, i]
+            a = a if keep else h[j]
+            rt = a + vt if keep else hr[j]
+            h[j] = a
+            hr[j] = rt
+            adv_row[j] = a
+            ret_row[j] = rt
+
+
+@njit(inline="always")
+def _ask(x, o, ahead, a0, a1):  # pragma: no cover - numba
+    """Prefetch lanes ``a0:a1`` of row ``ahead`` of the optional flag or value ``x``."""
+    if x is not None:
+        prefetch_row(x[o, ahead, a0:a1])
+
+
+@njit(inline="always")
+def _ask_all(o, ahead, a0, a1, x1, x2, x3, x4, term, done, valid):  # pragma: no cover
+    """Prefetch lanes ``a0:a1`` of row ``ahead`` of every operand a kernel reads (``x4``
+    and ``valid`` may be None)."""
+    for x in (x1, x2, x3):
+        prefetch_row(x[o, ahead, a0:a1])
+    _ask(x4, o, ahead, a0, a1)
+    _ask(term, o, ahead, a0, a1)
+    _ask(done, o, ahead, a0, a1)
+    _ask(valid, o, ahead, a0, a1)
 
 
 @kernel
 def gae_time_major(r, v, nv, term, done, valid, g, gl, adv, ret, block,
                    stream):  # pragma: no cover - numba
-    """Contiguous inner axis: tasks are outer x blocks of lanes, walking t backwards;
-    ``stream`` writes the rows past the cache (:mod:`scanwise._kernels.stream`)."""
+    """Contiguous inner axis: tasks are outer x blocks of lanes, walking t backwards; each
+    row of lanes is computed into local rows, ``PREFETCH_LANES`` at a time with the
+    inputs ``PREFETCH_ROWS`` steps ahead asked for (a backward walk over rows defeats the
+    hardware prefetcher: 5x slower than forward, even from L2), and then stored (streamed
+    past the cache when ``stream``: :mod:`scanwise._kernels.stream`)."""
     n_outer, n_t, n_inner = adv.shape
     n_blocks = (n_inner + block - 1) // block
     for k in prange(n_outer * n_blocks):
         o, i0, i1 = task_lanes(k, n_blocks, block, n_inner)
-        h = np.zeros(i1 - i0, dtype=adv.dtype)
+        m = i1 - i0
+        h = np.zeros(m, dtype=adv.dtype)
         hr = np.zeros_like(h)
-        if stream:
-            adv_row = np.empty_like(h)
-            ret_row = np.empty_like(h)
-            for t in range(n_t - 1, -1, -1):
-                _lanes(r, v, nv, term, done, valid, g, gl, o, t, i0, h, hr, adv_row, ret_row,
-                       t == n_t - 1)
-                stream_row(adv[o, t, i0:i1], adv_row)
-                stream_row(ret[o, t, i0:i1], ret_row)
-            drain(stream)
-        else:
-            for t in range(n_t - 1, -1, -1):
-                adv_row = adv[o, t, i0:i1]
-                ret_row = ret[o, t, i0:i1]
-                _lanes(r, v, nv, term, done, valid, g, gl, o, t, i0, h, hr, adv_row, ret_row,
-                       t == n_t - 1)
+        adv_row = np.empty_like(h)
+        ret_row = np.empty_like(h)
+        for t in range(n_t - 1, -1, -1):
+            ahead = max(t - PREFETCH_ROWS, 0)
+            for c0 in range(0, m, PREFETCH_LANES):
+                c1 = min(m, c0 + PREFETCH_LANES)
+                a0, a1 = i0 + c0, i0 + c1
+                _ask_all(o, ahead, a0, a1, r, v, nv, None, term, done, valid)
+                _lanes(r, v, nv, term, done, valid, g, gl, o, t, a0, h[c0:c1], hr[c0:c1],
+                       adv_row[c0:c1], ret_row[c0:c1], t == n_t - 1)
+            store_row(adv[o, t, i0:i1], adv_row, stream)
+            store_row(ret[o, t, i0:i1], ret_row, stream)
+        drain(stream)
 
 
 @kernel
@@ -139,83 +164,92 @@ def gae_rows(r, v, nv, term, done, valid, g, gl, adv, ret):  # pragma: no cover 
 #     q[t] = lam * vs[t+1] + (1 - lam) * nv[t]   (nv[t] at a done step or the end)
 #     pg[t] = min(clip_pg_rho, rho[t]) * (r[t] + g[t] * (1 - terminated[t]) * q[t] - v[t])
 #
-# A clip of None arrives as inf.  ``exp`` is :func:`vecmath.exp_nonpos` of ``-|x|``
-# (a reciprocal for positive ``x``), so the lane loop vectorises; NaN is selected back.
+# A clip of None arrives as inf.  ``exp`` is :func:`vecmath.exp_any` (a polynomial, no
+# libm call), so the lane loop vectorises; NaN is selected back.
 
 
 @njit(inline="always")
 def _rho(lr):  # pragma: no cover - numba
-    x = np.float64(lr)
-    e = exp_nonpos(-abs(x))
-    rho = e if x <= 0.0 else 1.0 / e
-    return rho if x == x else x
+    """``exp(lr)`` in ``lr``'s precision (the compute dtype), NaN kept."""
+    return exp_any(lr) if lr == lr else lr
 
 
 @njit(inline="always")
-def _vtrace_step(r, v, nv, lr, term, g, lam, cr, cc, cp, o, t, i, corr, vsn,
-                 cut):  # pragma: no cover - numba
-    """``(vs, pg, corr)`` of step ``t`` from the next valid step's ``corr`` and ``vs``."""
-    rho = _rho(lr[o, t, i])
-    gt = at(g, o, t, i)
-    lm = at(lam, o, t, i)
-    vt = v[o, t, i]
-    nvt = nv[o, t, i]
-    boot = gt * nvt
-    boot = boot - boot if term[o, t, i] else boot
-    delta = min(cr, rho) * (r[o, t, i] + boot - vt)
-    if cut:
-        c = delta
-        q = nvt
-    else:
-        c = delta + gt * (lm * min(cc, rho)) * corr
-        q = lm * vsn + (1.0 - lm) * nvt
-    qb = gt * q
-    qb = qb - qb if term[o, t, i] else qb
-    pg = min(cp, rho) * (r[o, t, i] + qb - vt)
-    return vt + c, pg, c
+def _vtrace_lanes(r, v, nv, lr, term, done, valid, g, lam, cr, cc, cp, o, t, i0, h, hv,
+                  seen, rho_row, pg_row, last):  # pragma: no cover - numba
+    """Step ``t`` of lanes ``i0 ..``: ``h`` holds ``vs - v`` of the next valid step and
+    ``hv`` its ``vs`` (on return: this step's, the output row of ``vs``); ``seen`` (with
+    ``valid`` only) whether a valid step follows, else ``last`` says none does.
 
-
-@njit(inline="always")
-def _vtrace_lanes(r, v, nv, lr, term, done, valid, g, lam, cr, cc, cp, o, t, i0, h, hv, seen,
-                  vs_row, pg_row):  # pragma: no cover - numba
+    Branch-free in the outputs' dtype, so LLVM vectorises it; ``rho`` is exponentiated
+    in a loop of its own (inside the recursion's loop it kept that loop scalar).  A
+    skipped step selects the carried values, its NaN never reaches them."""
+    dt = pg_row.dtype.type
+    one = dt(1.0)
+    zero = dt(0.0)
     for j in range(h.size):
-        i = i0 + j
-        if _skipped(valid, o, t, i):
-            vs_row[j] = hv[j]
-            pg_row[j] = 0.0
-            continue
-        cut = not seen[j] or done[o, t, i]
-        vs, pg, c = _vtrace_step(r, v, nv, lr, term, g, lam, cr, cc, cp, o, t, i, h[j], hv[j],
-                                 cut)
-        h[j] = c
-        hv[j] = vs
-        seen[j] = True
-        vs_row[j] = vs
-        pg_row[j] = pg
+        rho_row[j] = dt(_rho(lr[o, t, lane(i0, j)]))
+    for j in range(h.size):
+        i = lane(i0, j)
+        rho = rho_row[j]
+        gt = at(g, o, t, i)
+        lm = at(lam, o, t, i)
+        vt = v[o, t, i]
+        nvt = nv[o, t, i]
+        rt = r[o, t, i]
+        tm = term[o, t, i]
+        boot = gt * nvt
+        boot = boot - boot if tm else boot
+        delta = min(cr, rho) * (rt + boot - vt)
+        corr = h[j]
+        vsn = hv[j]
+        if valid is None:
+            cut = last or done[o, t, i]
+        else:
+            cut = done[o, t, i] or not seen[j]
+        c = delta if cut else delta + gt * (lm * min(cc, rho)) * corr
+        q = nvt if cut else lm * vsn + (one - lm) * nvt
+        qb = gt * q
+        qb = qb - qb if tm else qb
+        pg = min(cp, rho) * (rt + qb - vt)
+        if valid is None:
+            h[j] = c
+            hv[j] = vt + c
+            pg_row[j] = pg
+        else:
+            keep = valid[o, t, i]
+            h[j] = c if keep else corr
+            hv[j] = vt + c if keep else vsn
+            seen[j] = keep or seen[j]
+            pg_row[j] = pg if keep else zero
 
 
 @kernel
 def vtrace_time_major(r, v, nv, lr, term, done, valid, g, lam, cr, cc, cp, vs, pg, block,
                       stream):  # pragma: no cover - numba
-    """V-trace, lanes in blocks (any inner stride; time-fast series are one-lane tasks)."""
+    """V-trace, lanes in blocks (any inner stride; time-fast series are one-lane tasks),
+    chunk by chunk with the inputs asked for ahead, as :func:`gae_time_major`."""
     n_outer, n_t, n_inner = vs.shape
     n_blocks = (n_inner + block - 1) // block
     for k in prange(n_outer * n_blocks):
         o, i0, i1 = task_lanes(k, n_blocks, block, n_inner)
-        h = np.zeros(i1 - i0, dtype=np.float64)
+        m = i1 - i0
+        h = np.zeros(m, dtype=vs.dtype)
         hv = np.zeros_like(h)
-        seen = np.zeros(i1 - i0, dtype=np.bool_)
-        vs_row = np.empty(i1 - i0, dtype=vs.dtype)
-        pg_row = np.empty_like(vs_row)
+        seen = np.zeros(m, dtype=np.bool_)
+        rho_row = np.empty_like(h)
+        pg_row = np.empty_like(h)
         for t in range(n_t - 1, -1, -1):
-            if stream:
-                _vtrace_lanes(r, v, nv, lr, term, done, valid, g, lam, cr, cc, cp, o, t, i0, h,
-                              hv, seen, vs_row, pg_row)
-                stream_row(vs[o, t, i0:i1], vs_row)
-                stream_row(pg[o, t, i0:i1], pg_row)
-            else:
-                _vtrace_lanes(r, v, nv, lr, term, done, valid, g, lam, cr, cc, cp, o, t, i0, h,
-                              hv, seen, vs[o, t, i0:i1], pg[o, t, i0:i1])
+            ahead = max(t - PREFETCH_ROWS, 0)
+            for c0 in range(0, m, PREFETCH_LANES):
+                c1 = min(m, c0 + PREFETCH_LANES)
+                a0, a1 = i0 + c0, i0 + c1
+                _ask_all(o, ahead, a0, a1, r, v, nv, lr, term, done, valid)
+                _vtrace_lanes(r, v, nv, lr, term, done, valid, g, lam, cr, cc, cp, o, t, a0,
+                              h[c0:c1], hv[c0:c1], seen[c0:c1], rho_row[c0:c1],
+                              pg_row[c0:c1], t == n_t - 1)
+            store_row(vs[o, t, i0:i1], hv, stream)
+            store_row(pg[o, t, i0:i1], pg_row, stream)
         drain(stream)
 
 
@@ -228,39 +262,49 @@ def vtrace_time_major(r, v, nv, lr, term, done, valid, g, lam, cr, cc, cp, vs, p
 
 @njit(inline="always")
 def _offpolicy_lanes(r, nv, nq, c, term, done, valid, g, o, t, i0, h, seen,
-                     row):  # pragma: no cover - numba
+                     last):  # pragma: no cover - numba
+    """Step ``t`` of lanes ``i0 ..``: ``h`` holds ``G`` of the next valid step (on return
+    this step's, the output row); ``seen`` / ``last`` as in :func:`_vtrace_lanes`.
+    Branch-free: a skipped step selects the carried return."""
     for j in range(h.size):
-        i = i0 + j
-        if _skipped(valid, o, t, i):
-            row[j] = h[j]
-            continue
+        i = lane(i0, j)
         x = nv[o, t, i]
-        if seen[j] and not done[o, t, i]:
-            x = x + c[o, t, i] * (h[j] - nq[o, t, i])
+        hn = h[j]
+        if valid is None:
+            cut = last or done[o, t, i]
+        else:
+            cut = done[o, t, i] or not seen[j]
+        x = x if cut else x + c[o, t, i] * (hn - nq[o, t, i])
         boot = at(g, o, t, i) * x
         boot = boot - boot if term[o, t, i] else boot
         gt = r[o, t, i] + boot
-        h[j] = gt
-        seen[j] = True
-        row[j] = gt
+        if valid is None:
+            h[j] = gt
+        else:
+            keep = valid[o, t, i]
+            h[j] = gt if keep else hn
+            seen[j] = keep or seen[j]
 
 
 @kernel
 def off_policy_time_major(r, nv, nq, c, term, done, valid, g, out, block,
                           stream):  # pragma: no cover - numba
-    """The general off-policy return, lanes in blocks (any inner stride)."""
+    """The general off-policy return, lanes in blocks (any inner stride), chunk by chunk
+    with the inputs asked for ahead, as :func:`gae_time_major`."""
     n_outer, n_t, n_inner = out.shape
     n_blocks = (n_inner + block - 1) // block
     for k in prange(n_outer * n_blocks):
         o, i0, i1 = task_lanes(k, n_blocks, block, n_inner)
-        h = np.zeros(i1 - i0, dtype=out.dtype)
-        seen = np.zeros(i1 - i0, dtype=np.bool_)
-        row = np.empty_like(h)
+        m = i1 - i0
+        h = np.zeros(m, dtype=out.dtype)
+        seen = np.zeros(m, dtype=np.bool_)
         for t in range(n_t - 1, -1, -1):
-            if stream:
-                _offpolicy_lanes(r, nv, nq, c, term, done, valid, g, o, t, i0, h, seen, row)
-                stream_row(out[o, t, i0:i1], row)
-            else:
-                _offpolicy_lanes(r, nv, nq, c, term, done, valid, g, o, t, i0, h, seen,
-                                 out[o, t, i0:i1])
+            ahead = max(t - PREFETCH_ROWS, 0)
+            for c0 in range(0, m, PREFETCH_LANES):
+                c1 = min(m, c0 + PREFETCH_LANES)
+                a0, a1 = i0 + c0, i0 + c1
+                _ask_all(o, ahead, a0, a1, r, nv, nq, c, term, done, valid)
+                _offpolicy_lanes(r, nv, nq, c, term, done, valid, g, o, t, a0, h[c0:c1],
+                                 seen[c0:c1], t == n_t - 1)
+            store_row(out[o, t, i0:i1], h, stream)
         drain(stream)
