@@ -73,6 +73,24 @@ def compute_dtype(dtype: torch.dtype) -> torch.dtype:
     raise TypeError(f"scanwise's kernels do not take {dtype} tensors")
 
 
+def host_empty_like(t: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """``torch.empty_like(t, dtype=dtype)`` for a CPU tensor, its memory from NumPy's
+    allocator (same shape and strides).
+
+    torch's CPU allocator hands a large block back to the system on free and faults it
+    in anew on the next call: an output of [1e5, 200] float64 cost 45 ms of page faults
+    (``x.clone()`` 55 ms against ``np.copy`` 15), three times the scan itself; NumPy's
+    heap keeps it mapped.  Other devices and dtypes NumPy lacks take torch's allocator.
+    """
+    dtype = t.dtype if dtype is None else dtype
+    if t.device.type != "cpu" or dtype not in _KERNEL_DTYPES or t.numel() == 0:
+        return torch.empty_like(t, dtype=dtype)
+    strides = torch.empty_like(t, dtype=dtype, device="meta").stride()
+    size = 1 + sum((n - 1) * abs(st) for n, st in zip(t.shape, strides, strict=True))
+    buf = torch.from_numpy(np.empty(size, dtype=_KERNEL_DTYPES[dtype]))
+    return buf.as_strided(t.shape, strides)
+
+
 def _view(t: torch.Tensor, readonly: bool = True) -> np.ndarray:
     """A NumPy view of a CPU tensor's memory (any strides, never a copy).
 
@@ -96,7 +114,7 @@ def _run_cpu(
 ) -> None:
     """Scan into ``out`` (a tensor or a view of one) with the NumPy path's kernels."""
     cdt = compute_dtype(out.dtype)
-    work = out if out.dtype == cdt else torch.empty_like(out, dtype=cdt)
+    work = out if out.dtype == cdt else host_empty_like(out, cdt)
 
     def conv(t: torch.Tensor | None) -> np.ndarray | None:
         return None if t is None else _view(t.to(cdt))
@@ -166,7 +184,7 @@ def linear_scan(
     dim: int,
     reverse: bool,
 ) -> torch.Tensor:
-    out = torch.empty_like(_template(b, a), dtype=b.dtype)
+    out = host_empty_like(_template(b, a), b.dtype)
     _run_cpu("linear", out, b, a, a_scalar, initial, reset_value, reset, dim, reverse)
     return out
 
@@ -184,7 +202,7 @@ def linear_adjoint(
     dim: int,
     reverse: bool,
 ) -> torch.Tensor:
-    lam = torch.empty_like(g)
+    lam = host_empty_like(g)
     n = g.shape[dim]
     if n == 0:
         return lam
@@ -215,7 +233,7 @@ def logcumsumexp(
     dim: int,
     reverse: bool,
 ) -> torch.Tensor:
-    out = torch.empty_like(x)
+    out = host_empty_like(x)
     _run_cpu("logaddexp", out, x, None, 0.0, initial, reset_value, reset, dim, reverse)
     return out
 
