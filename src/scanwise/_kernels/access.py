@@ -8,7 +8,7 @@ stride-0 array keeps the inner loop free of a load that defeats vectorisation.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, types
+from numba import types
 from numba.extending import overload
 
 
@@ -31,14 +31,24 @@ def _at_overload(x, o, t, i):
     return impl_scalar
 
 
-@njit(forceinline=True)
-def lane(i0, j):  # pragma: no cover - numba
-    """The array index ``i0 + j`` (both non-negative) as an unsigned integer.
+def lane(x, i0, j):  # pragma: no cover - only called inside jitted code
+    """The index ``i0 + j`` (both non-negative) of an inner-axis element of ``x``:
+    unsigned where ``x`` is typed C-contiguous, a plain integer otherwise.
 
     numba wraps a negative signed index around (``x[-1]``): a compare and a select on
     every access whose index LLVM cannot prove non-negative, such as ``i0 + j`` for a
     task's first lane ``i0``.  The select makes the address non-affine, and LLVM then
     leaves the lane loop scalar ("unsafe indirect dependence"); an unsigned index has
-    no wraparound.  Only for indices known to lie in the array.
+    no wraparound, and the loop over neighbouring lanes vectorises.  Strided ('A')
+    kernels keep the signed index on purpose: vectorised, their lane loop became
+    gathers, slower than scalar code (logcumsumexp of an F-ordered [1e5, 200]: 149 ms
+    against 81).  Only for indices known to lie in the array.
     """
-    return np.uint64(i0 + j)
+    raise NotImplementedError("lane() is only usable from numba-compiled code")
+
+
+@overload(lane, inline="always")
+def _lane_overload(x, i0, j):
+    if isinstance(x, types.Array) and x.layout == "C":
+        return lambda x, i0, j: np.uint64(i0 + j)
+    return lambda x, i0, j: i0 + j

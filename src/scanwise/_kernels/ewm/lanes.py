@@ -134,7 +134,7 @@ def _load_tile(src, dst, o, t0, nt, i0, m):  # pragma: no cover - numba
     time-fast array (an F-ordered array, a DataFrame) is read as a contiguous run."""
     for j in range(m):
         for tt in range(nt):
-            dst[tt, j] = src[o, lane(t0, tt), lane(i0, j)]
+            dst[tt, j] = src[o, lane(src, t0, tt), lane(src, i0, j)]
 
 
 @njit(inline="always")
@@ -160,7 +160,7 @@ def _store_tile(dst, src, o, t0, nt, i0, m):  # pragma: no cover - numba
     """``dst[o, t0:t0 + nt, i0:i0 + m] = src[:nt, :m]``, lane by lane."""
     for j in range(m):
         for tt in range(nt):
-            dst[o, lane(t0, tt), lane(i0, j)] = src[tt, j]
+            dst[o, lane(dst, t0, tt), lane(dst, i0, j)] = src[tt, j]
 
 
 #: kernel name suffix per task shape (mode 0 rows, 1 one lane, 2 staged): one cache entry each

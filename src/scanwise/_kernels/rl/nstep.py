@@ -45,7 +45,7 @@ def _prefix_lanes(r, nv, term, done, g, o, t, i0, is_last, q_prev, q_row, pa, pb
     """One forward step of the next block's prefix values, branch-free (a frozen lane
     keeps its value; what it computes is dropped), so the lane loop vectorises."""
     for j in range(q_row.size):
-        i = lane(i0, j)
+        i = lane(r, i0, j)
         fr = frozen[j]
         npb = pb[j] + pa[j] * r[o, t, i]
         npa = pa[j] * at(g, o, t, i)
@@ -62,7 +62,7 @@ def _suffix_lanes(r, nv, term, done, g, o, t, i0, is_last, q_row, big_a, big_b, 
     """One backward step: the suffix map ``(A, B)`` of the block, or after a done step
     the plain return ``val``; the window's return into ``row``.  Branch-free."""
     for j in range(row.size):
-        i = lane(i0, j)
+        i = lane(r, i0, j)
         gt = at(g, o, t, i)
         rt = r[o, t, i]
         d = done[o, t, i] or is_last
@@ -102,7 +102,7 @@ def nstep_time_major(r, nv, term, done, g, n, out, block):  # pragma: no cover -
         for s in range(((n_t - 1) // n) * n, -1, -n):
             be = min(s + n - 1, last)
             for j in range(m):
-                q[0, j] = _c(nv, term, o, be, lane(i0, j))
+                q[0, j] = _c(nv, term, o, be, lane(r, i0, j))
             if be < last:
                 for j in range(m):
                     pa[j] = 1.0

@@ -65,7 +65,7 @@ def _lanes(r, v, nv, term, done, valid, g, gl, o, t, i0, h, hr, adv_row, ret_row
     the end; unused when ``last``), ``hr`` its return (with ``valid`` only).  Branch-free
     (a skipped step computes and then selects the carried values), so it vectorises."""
     for j in range(h.size):
-        i = lane(i0, j)
+        i = lane(r, i0, j)
         vt = v[o, t, i]
         d = _delta(r, v, nv, term, g, o, t, i)
         a = d if last or done[o, t, i] else at(gl, o, t, i) * h[j] + d
@@ -188,9 +188,9 @@ def _vtrace_lanes(r, v, nv, lr, term, done, valid, g, lam, cr, cc, cp, o, t, i0,
     one = dt(1.0)
     zero = dt(0.0)
     for j in range(h.size):
-        rho_row[j] = dt(_rho(lr[o, t, lane(i0, j)]))
+        rho_row[j] = dt(_rho(lr[o, t, lane(r, i0, j)]))
     for j in range(h.size):
-        i = lane(i0, j)
+        i = lane(r, i0, j)
         rho = rho_row[j]
         gt = at(g, o, t, i)
         lm = at(lam, o, t, i)
@@ -267,7 +267,7 @@ def _offpolicy_lanes(r, nv, nq, c, term, done, valid, g, o, t, i0, h, seen,
     this step's, the output row); ``seen`` / ``last`` as in :func:`_vtrace_lanes`.
     Branch-free: a skipped step selects the carried return."""
     for j in range(h.size):
-        i = lane(i0, j)
+        i = lane(r, i0, j)
         x = nv[o, t, i]
         hn = h[j]
         if valid is None:

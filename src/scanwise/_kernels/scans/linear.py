@@ -62,7 +62,7 @@ def _lanes(a, b, rval, reset, o, t, i0, h, dst):  # pragma: no cover - numba
     """Step ``t`` of lanes ``i0 .. i0 + len(h)`` into the row slice ``dst``; ``h`` holds
     their states (read, updated)."""
     for j in range(h.size):
-        v = _next(a, b, rval, reset, o, t, lane(i0, j), h[j])
+        v = _next(a, b, rval, reset, o, t, lane(b, i0, j), h[j])
         h[j] = v
         dst[j] = v
 
@@ -89,8 +89,8 @@ def linear_scan(a, b, init, rval, reset, out, block, reverse, stream):  # pragma
         i0 = (k - o * n_blocks) * block
         h = np.empty(min(n_inner, i0 + block) - i0, dtype=out.dtype)
         for j in range(h.size):
-            h[j] = _first(a, b, init, rval, reset, o, t0, lane(i0, j))
-            out[o, t0, lane(i0, j)] = h[j]
+            h[j] = _first(a, b, init, rval, reset, o, t0, lane(b, i0, j))
+            out[o, t0, lane(b, i0, j)] = h[j]
         m = h.size
         row = np.empty(m, dtype=out.dtype)
         for s in range(1, n_t):

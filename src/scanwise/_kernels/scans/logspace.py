@@ -49,7 +49,7 @@ def _lanes(x, init, rval, reset, out, o, t, i0, h, first):  # pragma: no cover -
     ``init`` at the ``first`` step and restart from ``rval`` at resets (a reset wins;
     either None is -inf, the identity)."""
     for j in range(h.size):
-        i = lane(i0, j)
+        i = lane(x, i0, j)
         prev = h[j]
         if reset is not None and reset[o, t, i]:
             prev = -np.inf if rval is None else np.float64(rval[o, t, i])
