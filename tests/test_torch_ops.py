@@ -321,6 +321,32 @@ def test_strided_and_transposed_tensors_match_their_contiguous_copies():
                                                          reverse=True), rtol=1e-13)
 
 
+def test_outputs_have_empty_like_strides_and_own_their_memory():
+    """The CPU ops allocate from NumPy (backends.torch_ops.host_empty_like): the output's
+    layout is the one ``torch.empty_like`` gives, it shares no memory with the input,
+    and it stays valid after everything else of the call is gone."""
+    import gc
+
+    def scan(op, view):
+        got = op(view, dim=0)
+        assert got.stride() == torch.empty_like(view).stride()
+        assert got.untyped_storage().data_ptr() != view.untyped_storage().data_ptr()
+        return got
+
+    base = torch.randn(8, 6, 5, dtype=F64)
+    views = (base, base.transpose(0, 2), base.permute(1, 2, 0), base[::2, :, 1:],
+             torch.randn(6, 1, dtype=F64).expand(6, 4))
+    for view in views:
+        for op, peer in ((scanwise.cumsum, torch.cumsum),
+                         (scanwise.logcumsumexp, torch.logcumsumexp)):
+            got = scan(op, view)
+            gc.collect()
+            torch.testing.assert_close(got, peer(view, 0), rtol=1e-13, atol=0)
+    x = torch.randn(7, 3, dtype=F64, requires_grad=True)  # backward through the adjoint
+    scanwise.cumsum(x, dim=0).backward(torch.ones(7, 3, dtype=F64))
+    torch.testing.assert_close(x.grad, torch.arange(7, 0, -1, dtype=F64)[:, None].expand(7, 3))
+
+
 def test_empty_and_length_one():
     for n in (0, 1):
         x = torch.randn(n, 2, dtype=F64, requires_grad=True)
