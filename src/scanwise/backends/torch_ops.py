@@ -321,8 +321,12 @@ def _linear_backward(ctx: Any, g: torch.Tensor) -> tuple[Any, ...]:
     da = None
     if a is not None and need[1]:
         da = lam * _state_in(h, init, rval, reset, dim, reverse, 0.0).conj()
-    gated = lam * a_conj if a_conj is not None else lam * a_scalar
-    dinit, drval = _state_grads(gated, init, rval, reset, dim, reverse, need[3], need[4])
+    dinit = drval = None
+    if (init is not None and need[3]) or (rval is not None and need[4]):
+        # a tensor of the input's size: only when a state takes a gradient (cumsum's
+        # backward spent 50 of its 104 ms on ``lam * 1``)
+        gated = lam * a_conj if a_conj is not None else lam * a_scalar
+        dinit, drval = _state_grads(gated, init, rval, reset, dim, reverse, need[3], need[4])
     return db, da, None, dinit, drval, None, None, None
 
 
@@ -335,12 +339,15 @@ def _log_backward(ctx: Any, g: torch.Tensor) -> tuple[Any, ...]:
                      (x, init, rval, None, None, None))
     s = _state_in(h, init, rval, reset, dim, reverse, -math.inf)
     empty = h == -math.inf  # state and input both -inf: the input takes the gradient
-    one, zero = torch.ones_like(h), torch.zeros_like(h)
-    wx = torch.where(empty, one, torch.exp(x.to(h.dtype) - h))
-    gate = torch.where(empty, zero, torch.exp(s - h))
+    gate = torch.where(empty, 0.0, torch.exp(s - h))
     lam = torch.ops.scanwise.linear_adjoint(g, gate, 0.0, reset, dim, reverse)
-    dx = (lam * wx).to(x.dtype) if need[0] else None
-    dinit, drval = _state_grads(lam * gate, init, rval, reset, dim, reverse, need[1], need[2])
+    dx = None
+    if need[0]:
+        dx = (lam * torch.where(empty, 1.0, torch.exp(x.to(h.dtype) - h))).to(x.dtype)
+    dinit = drval = None
+    if (init is not None and need[1]) or (rval is not None and need[2]):
+        dinit, drval = _state_grads(lam * gate, init, rval, reset, dim, reverse, need[1],
+                                    need[2])
     return dx, dinit, drval, None, None, None
 
 
