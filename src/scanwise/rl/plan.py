@@ -18,6 +18,7 @@ import numpy as np
 from .. import _dispatch, _layout
 
 GAE_MIN_LANES = 64
+GAE_ROWS_MAX_LANES = 16
 
 
 def _full(rate: float | np.ndarray, cdt: np.dtype, shape: tuple[int, ...]) -> Any:
@@ -128,7 +129,9 @@ def _gae_kernel(
 
     def call(outs3: list[Any], ins3: list[Any], rates3: list[Any]) -> None:
         adv3, ret3 = outs3
-        if _layout.time_major(adv3):
+        # at most GAE_ROWS_MAX_LANES envs: one series a task (all threads busy; [4096, 16]
+        # float64: 0.14 ms against 0.32 for one task of 16 lanes)
+        if _layout.time_major(adv3) and adv3.shape[2] > GAE_ROWS_MAX_LANES:
             # both outputs are written as unit-stride rows (``out=`` arrays may differ)
             stream = _layout.streaming(adv3) and _layout.streaming(ret3)
             gae_time_major(*ins3, *rates3, adv3, ret3, _block(adv3), stream)
