@@ -53,6 +53,16 @@ class EWMState:
             state, or ``("dims", ...)`` with the DataArray's other dims and coords; None
             for arrays.  A labelled state continues a frame by label: the same columns
             in another order are paired by name, other columns are refused.
+
+    Example:
+        >>> import numpy as np, scanwise
+        >>> x = np.array([1.0, np.nan, 3.0, 4.0, np.nan, 6.0])
+        >>> head, st = scanwise.ewm_mean(x[:3], alpha=0.5, return_state=True)
+        >>> st.kind, st.given
+        ('mean', 'alpha=0.5, adjust=True, ignore_na=False')
+        >>> tail = scanwise.ewm_mean(x[3:], alpha=0.5, state=st)
+        >>> bool(np.allclose(np.r_[head, tail], scanwise.ewm_mean(x, alpha=0.5)))
+        True
     """
 
     kind: str
