@@ -86,9 +86,14 @@ def host_empty_like(t: torch.Tensor, dtype: torch.dtype | None = None) -> torch.
     if t.device.type != "cpu" or dtype not in _KERNEL_DTYPES or t.numel() == 0:
         return torch.empty_like(t, dtype=dtype)
     strides = torch.empty_like(t, dtype=dtype, device="meta").stride()
-    size = 1 + sum((n - 1) * abs(st) for n, st in zip(t.shape, strides, strict=True))
-    buf = torch.from_numpy(np.empty(size, dtype=_KERNEL_DTYPES[dtype]))
-    return buf.as_strided(t.shape, strides)
+    size = 1 + sum((n - 1) * st for n, st in zip(t.shape, strides, strict=True))
+    buf = np.empty(size, dtype=_KERNEL_DTYPES[dtype])
+    # strided on the NumPy side: a torch ``as_strided`` would make the op's output an
+    # autograd view, which refuses in-place changes (``y.add_(1)``) when grad is on
+    view = np.lib.stride_tricks.as_strided(
+        buf, t.shape, tuple(st * buf.itemsize for st in strides), writeable=True
+    )
+    return torch.from_numpy(view)
 
 
 def _view(t: torch.Tensor, readonly: bool = True) -> np.ndarray:
