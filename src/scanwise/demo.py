@@ -114,7 +114,8 @@ def _peer_cases(quick: bool) -> list[tuple[str, str, Callable[[], Any] | None, s
     c6 = f"gae T={t_rl} N={n_rl}"
     rows.append((c6, "SB3 loop over time",
                  _checked(lambda: _sb3_gae(r, v, nv, term, gamma, lam), adv, 1e-9), ""))
-    functional = optional("torchrl.objectives.value.functional")
+    # (not in --quick: importing torch and TorchRL alone takes seconds)
+    functional = None if quick else optional("torchrl.objectives.value.functional")
     if functional is not None:
         import torch
 
@@ -130,7 +131,8 @@ def _peer_cases(quick: bool) -> list[tuple[str, str, Callable[[], Any] | None, s
         rows.append((c6, "TorchRL generalized_advantage_estimate",  # (its discount
                      _checked(torchrl_gae, adv, 1e-4), ""))  # factors are float32)
     else:
-        rows.append((c6, "TorchRL", None, "torchrl not installed: skipped"))
+        rows.append((c6, "TorchRL", None,
+                     "not in --quick" if quick else "torchrl not installed: skipped"))
     rows.append((c6, "scanwise.gae",
                  lambda: scanwise.gae(r, v, nv, terminated=term, discount=gamma, lam=lam),
                  ""))

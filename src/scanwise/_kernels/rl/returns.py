@@ -16,9 +16,11 @@ GAE::
 V-trace (Espeholt et al. 2018, eq. 1, with rlax's lambda mixing in the policy-gradient
 target) and the general off-policy return are spelled out at their kernels.
 
-Skipped steps (``valid`` false) are identity steps: nothing of theirs is read (a NaN
-there reaches no output), the state passes through unchanged and their outputs repeat
-the carried ones (0 past the last valid step; V-trace's ``pg`` is 0 there).
+Skipped steps (``valid`` false) are identity steps: the lane loops are branch-free, so a
+skipped step's values are read and what they give is dropped by a select (a NaN there
+reaches no output); the state passes through unchanged and their outputs repeat the
+carried ones (0 past the last valid step; V-trace's ``pg`` is 0 there).  Every estimator
+computes and carries its state in the outputs' dtype (float32 for float32 inputs).
 
 As in TorchRL and SB3 the bootstrap term is multiplied by zero (not dropped) at a
 terminal step, so a NaN ``next_values`` there still propagates; ``x - x`` is that
