@@ -78,9 +78,9 @@ def host_empty_like(t: torch.Tensor, dtype: torch.dtype | None = None) -> torch.
     allocator (same shape and strides).
 
     torch's CPU allocator hands a large block back to the system on free and faults it
-    in anew on the next call: an output of [1e5, 200] float64 cost 45 ms of page faults
-    (``x.clone()`` 55 ms against ``np.copy`` 15), three times the scan itself; NumPy's
-    heap keeps it mapped.  Other devices and dtypes NumPy lacks take torch's allocator.
+    in anew on the next call, which cost more than the scan itself; NumPy's heap keeps it
+    mapped (docs/design.md).  Other devices and dtypes NumPy lacks take torch's
+    allocator.
     """
     dtype = t.dtype if dtype is None else dtype
     if t.device.type != "cpu" or dtype not in _KERNEL_DTYPES or t.numel() == 0:
@@ -328,8 +328,8 @@ def _linear_backward(ctx: Any, g: torch.Tensor) -> tuple[Any, ...]:
         da = lam * _state_in(h, init, rval, reset, dim, reverse, 0.0).conj()
     dinit = drval = None
     if (init is not None and need[3]) or (rval is not None and need[4]):
-        # a tensor of the input's size: only when a state takes a gradient (cumsum's
-        # backward spent 50 of its 104 ms on ``lam * 1``)
+        # a tensor of the input's size: only when a state takes a gradient (otherwise
+        # cumsum's backward spent half its time on ``lam * 1``)
         gated = lam * a_conj if a_conj is not None else lam * a_scalar
         dinit, drval = _state_grads(gated, init, rval, reset, dim, reverse, need[3], need[4])
     return db, da, None, dinit, drval, None, None, None
